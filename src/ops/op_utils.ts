@@ -1,0 +1,60 @@
+/**
+ * Argument conversion and TF's validation rules, shared by every op. Each error names the op, the
+ * argument and what to pass instead; ops run these before any kernel.
+ */
+import {cast, Rank, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+
+import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/nudge';
+
+export function assertQuantAttrs(numBits: number, narrowRange: boolean, opName: string): void {
+  if (!Number.isInteger(numBits) || numBits < MIN_NUM_BITS || numBits > MAX_NUM_BITS) {
+    throw new Error(
+        `${opName}: \`numBits\` must be an integer between ${MIN_NUM_BITS} and ${MAX_NUM_BITS} ` +
+        `(inclusive), as in TensorFlow, but got ${String(numBits)}.`);
+  }
+  if (typeof narrowRange !== 'boolean') {
+    throw new Error(
+        `${opName}: \`narrowRange\` must be a boolean (true quantizes to [1, 2^numBits - 1]), ` +
+        `but got ${String(narrowRange)}.`);
+  }
+}
+
+/**
+ * Converts a Tensor or TensorLike to float32, the only dtype TF's fake-quant ops take. int32 and
+ * bool are cast (the cast tensor belongs to the calling op's scope); string and complex64 throw.
+ */
+export function toFloat32Tensor<R extends Rank = Rank>(
+    x: Tensor|TensorLike, argName: string, opName: string): Tensor<R> {
+  if (x == null) {
+    throw new Error(`${opName}: \`${argName}\` is required, but got ${String(x)}.`);
+  }
+  const t = x instanceof Tensor ? x : tensor(x as TensorLike);
+  if (t.dtype === 'string' || t.dtype === 'complex64') {
+    throw new Error(
+        `${opName}: \`${argName}\` must be a float32 tensor (int32 and bool are cast), ` +
+        `but got a ${t.dtype} tensor.`);
+  }
+  return (t.dtype === 'float32' ? t : cast(t, 'float32')) as Tensor<R>;
+}
+
+function shapeText(t: Tensor): string {
+  return `[${t.shape.join(', ')}]`;
+}
+
+export function assertScalar(t: Tensor, argName: string, opName: string, hint = ''): void {
+  if (t.rank !== 0) {
+    throw new Error(
+        `${opName}: \`${argName}\` must be a scalar (rank 0), but has rank ${t.rank} ` +
+        `(shape ${shapeText(t)}). Pass a number or a tf.scalar.${hint}`);
+  }
+}
+
+export function assertSameShape(
+    a: Tensor, b: Tensor, aName: string, bName: string, opName: string): void {
+  const same = a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]);
+  if (!same) {
+    throw new Error(
+        `${opName}: \`${aName}\` and \`${bName}\` must have the same shape, but got ` +
+        `${shapeText(a)} and ${shapeText(b)}.`);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * TF's fake-quant forward and gradient loops over plain arrays, shared by every backend that
+ * computes on the CPU (the cpu kernels and the webgl kernels' small-tensor CPU forwarding).
+ * The input is viewed as [n / channels, channels]: channel c owns flat indices c, c + channels, ...
+ * (TF's flat_inner_dims view); the per-tensor ops are the one-channel case.
+ */
+import {FakeQuantAttrs} from '../kernel_names';
+import {isZeroRange, nudge, NudgedRange, quantRange} from './nudge';
+
+const f32 = Math.fround;
+
+/** Vars divides the shifted input by the scale; Args and PerChannel multiply by invScale. */
+export type LevelForm = 'divide'|'multiply';
+
+export interface FakeQuantGradientValues {
+  backpropsWrtInput: Float32Array;
+  backpropWrtMin: Float32Array;
+  backpropWrtMax: Float32Array;
+}
+
+/** std::max(std::min(x, hi), lo): a NaN input stays NaN. */
+function clampToNudged(x: number, lo: number, hi: number): number {
+  const belowHi = hi < x ? hi : x;
+  return belowHi < lo ? lo : belowHi;
+}
+
+function quantizeChannel(
+    x: ArrayLike<number>, out: Float32Array, first: number, stride: number, range: NudgedRange,
+    form: LevelForm): void {
+  const {nudgedMin, nudgedMax, scale, invScale, quantZero} = range;
+  const divide = form === 'divide';
+  for (let i = first; i < x.length; i += stride) {
+    const shifted = f32(clampToNudged(x[i], nudgedMin, nudgedMax) - nudgedMin);
+    const unrounded = divide ? f32(shifted / scale) : f32(shifted * invScale);
+    // The level (an integer below 2^17) times a float32 is exact in float64; the store rounds once.
+    out[i] = Math.floor(f32(f32(unrounded - quantZero) + 0.5)) * scale;
+  }
+}
+
+export function fakeQuantForwardImpl(
+    x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>, attrs: FakeQuantAttrs,
+    form: LevelForm): Float32Array {
+  const out = new Float32Array(x.length);
+  const channels = mins.length;
+  const range = quantRange(attrs.numBits, attrs.narrowRange);
+  for (let c = 0; c < channels; c++) {
+    if (isZeroRange(mins[c], maxs[c])) continue;  // TF outputs zeros, already there
+    quantizeChannel(x, out, c, channels, nudge(mins[c], maxs[c], range), form);
+  }
+  return out;
+}
+
+/**
+ * One pass per channel computes all three outputs. TF multiplies by 0/1 masks rather than
+ * selecting, so an Inf or NaN gradient yields NaN where masked, and poisons both sums.
+ */
+function backpropChannel(
+    dy: ArrayLike<number>, x: ArrayLike<number>, out: FakeQuantGradientValues, c: number,
+    stride: number, {nudgedMin, nudgedMax}: NudgedRange): void {
+  const dx = out.backpropsWrtInput;
+  let sumBelow = 0;
+  let sumAbove = 0;
+  for (let i = c; i < x.length; i += stride) {
+    const v = x[i];
+    const g = dy[i];
+    dx[i] = g * (v >= nudgedMin && v <= nudgedMax ? 1 : 0);
+    sumBelow = f32(sumBelow + g * (v < nudgedMin ? 1 : 0));
+    sumAbove = f32(sumAbove + g * (v > nudgedMax ? 1 : 0));
+  }
+  out.backpropWrtMin[c] = sumBelow;
+  out.backpropWrtMax[c] = sumAbove;
+}
+
+function passThroughChannel(
+    dy: ArrayLike<number>, dx: Float32Array, c: number, stride: number): void {
+  for (let i = c; i < dy.length; i += stride) dx[i] = dy[i];
+}
+
+export function fakeQuantGradientImpl(
+    dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,
+    attrs: FakeQuantAttrs): FakeQuantGradientValues {
+  const channels = mins.length;
+  const out: FakeQuantGradientValues = {
+    backpropsWrtInput: new Float32Array(x.length),
+    backpropWrtMin: new Float32Array(channels),
+    backpropWrtMax: new Float32Array(channels),
+  };
+  const range = quantRange(attrs.numBits, attrs.narrowRange);
+  for (let c = 0; c < channels; c++) {
+    if (isZeroRange(mins[c], maxs[c])) {
+      passThroughChannel(dy, out.backpropsWrtInput, c, channels);
+    } else {
+      backpropChannel(dy, x, out, c, channels, nudge(mins[c], maxs[c], range));
+    }
+  }
+  return out;
+}
