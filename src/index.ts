@@ -3,6 +3,7 @@
  * registers the kernels (cpu, webgl) and the gradients.
  */
 import './kernels/cpu/register';
+import './kernels/webgl/register';
 import './gradients/register';
 
 export * from './kernel_names';

@@ -1,0 +1,114 @@
+/**
+ * GLSL that emulates TF's float32 Nudge and quantization steps (nudge.ts) on the GPU, in the same
+ * order with the same constants, so no range value is ever read back to the CPU.
+ *
+ * GLSL division is not correctly rounded (ES 3.0 allows 2.5 ulp), and one ulp in the scale moves
+ * the nudged bounds that decide the gradient masks. On WebGL2 `divRN` therefore divides the
+ * significands with integer long division and rounds to nearest even, bit-exact with IEEE float32.
+ * WebGL1 has no integer bit operations: there it is the hardware quotient.
+ */
+import {quantRange} from './nudge';
+
+const EXACT_DIVISION_GLSL = `
+float divRN(float a, float b) {
+  uint ua = floatBitsToUint(a);
+  uint ub = floatBitsToUint(b);
+  uint ea = (ua >> 23u) & 0xffu;
+  uint eb = (ub >> 23u) & 0xffu;
+  // Zeros, subnormals, Inf and NaN: the hardware quotient.
+  if (ea == 0u || eb == 0u || ea == 255u || eb == 255u) return a / b;
+  uint rem = (ua & 0x7fffffu) | 0x800000u;
+  uint divisor = (ub & 0x7fffffu) | 0x800000u;
+  int exponent = int(ea) - int(eb) + 127;
+  if (rem < divisor) { rem <<= 1u; exponent -= 1; }
+  uint quotient = 0u;
+  for (int i = 0; i < 25; i++) {  // 24 significant bits and a guard bit
+    quotient <<= 1u;
+    if (rem >= divisor) { rem -= divisor; quotient |= 1u; }
+    rem <<= 1u;
+  }
+  uint significand = quotient >> 1u;
+  bool roundUp = (quotient & 1u) == 1u && (rem != 0u || (significand & 1u) == 1u);
+  if (roundUp) significand += 1u;
+  if (significand == 0x1000000u) { significand >>= 1u; exponent += 1; }
+  // Overflow and subnormal results: the hardware quotient.
+  if (exponent <= 0 || exponent >= 255) return a / b;
+  return uintBitsToFloat(((ua ^ ub) & 0x80000000u) | (uint(exponent) << 23u) |
+                         (significand & 0x7fffffu));
+}
+`;
+
+const HARDWARE_DIVISION_GLSL = `
+float divRN(float a, float b) { return a / b; }
+`;
+
+/** Nudge and quantization helpers for a program with the given attrs. */
+export function fakeQuantGlsl(numBits: number, narrowRange: boolean, webglVersion: number): string {
+  const {quantMin, quantMax} = quantRange(numBits, narrowRange);
+  return `
+${webglVersion === 2 ? EXACT_DIVISION_GLSL : HARDWARE_DIVISION_GLSL}
+const float QUANT_MIN = ${quantMin.toFixed(1)};
+const float QUANT_MAX = ${quantMax.toFixed(1)};
+
+struct NudgedRange {
+  float nudgedMin;
+  float nudgedMax;
+  float scale;
+  float invScale;
+  float quantZero;
+};
+
+// std::round of a value that may be a tie: exact, unlike floor(v + 0.5) in float32.
+float roundHalfAwayFromZero(float v) {
+  float magnitude = abs(v);
+  float whole = floor(magnitude);
+  float rounded = magnitude - whole >= 0.5 ? whole + 1.0 : whole;
+  return v < 0.0 ? -rounded : rounded;
+}
+
+bool isZeroRange(float lo, float hi) {
+  return lo == 0.0 && hi == 0.0;
+}
+
+NudgedRange nudge(float lo, float hi) {
+  float steps = QUANT_MAX - QUANT_MIN;
+  float width = hi - lo;
+  NudgedRange r;
+  r.scale = divRN(width, steps);
+  r.invScale = divRN(steps, width);
+  float zeroPointFromMin = QUANT_MIN - divRN(lo, r.scale);
+  float zeroPoint = zeroPointFromMin < QUANT_MIN ? QUANT_MIN :
+      (zeroPointFromMin > QUANT_MAX ? QUANT_MAX : roundHalfAwayFromZero(zeroPointFromMin));
+  r.nudgedMin = (QUANT_MIN - zeroPoint) * r.scale;
+  r.nudgedMax = (QUANT_MAX - zeroPoint) * r.scale;
+  r.quantZero = floor(-r.nudgedMin * r.invScale + 0.5);
+  return r;
+}
+
+// std::max(std::min(v, nudgedMax), nudgedMin): NaN stays NaN (GLSL min/max leave NaN undefined).
+float clampToNudged(float v, NudgedRange r) {
+  float belowMax = r.nudgedMax < v ? r.nudgedMax : v;
+  return belowMax < r.nudgedMin ? r.nudgedMin : belowMax;
+}
+
+// Vars divides by the scale.
+float fakeQuantDivide(float v, NudgedRange r) {
+  float shifted = clampToNudged(v, r) - r.nudgedMin;
+  return floor((divRN(shifted, r.scale) - r.quantZero) + 0.5) * r.scale;
+}
+
+// Args and PerChannel multiply by the separately computed inverse scale.
+float fakeQuantMultiply(float v, NudgedRange r) {
+  float shifted = clampToNudged(v, r) - r.nudgedMin;
+  return floor((shifted * r.invScale - r.quantZero) + 0.5) * r.scale;
+}
+
+float inNudgedRange(float v, NudgedRange r) {
+  return (v >= r.nudgedMin && v <= r.nudgedMax) ? 1.0 : 0.0;
+}
+
+vec2 belowAndAboveNudgedRange(float v, NudgedRange r) {
+  return vec2(v < r.nudgedMin ? 1.0 : 0.0, v > r.nudgedMax ? 1.0 : 0.0);
+}
+`;
+}

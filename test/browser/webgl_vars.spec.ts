@@ -1,0 +1,234 @@
+import * as fc from 'fast-check';
+
+import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
+import {firstMismatch, sumsClose} from '../shared/compare';
+import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
+import {TF_FORWARD_CASES, TF_GRADIENT_CASES} from '../shared/tf_cases';
+import {countGpuWork, tf, useWebGL} from './webgl_setup';
+
+interface VarsProblem {
+  shape: number[];
+  x: Float32Array;
+  dy: Float32Array;
+  min: number;
+  max: number;
+  numBits: number;
+  narrowRange: boolean;
+}
+
+function runForward(p: VarsProblem): Float32Array {
+  return tf.tidy(() => fakeQuantWithMinMaxVars(
+      tf.tensor(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max), p.numBits, p.narrowRange)
+      .dataSync() as Float32Array);
+}
+
+function runGradient(p: VarsProblem) {
+  return tf.tidy(() => {
+    const r = fakeQuantWithMinMaxVarsGradient(
+        tf.tensor(p.dy, p.shape), tf.tensor(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max),
+        p.numBits, p.narrowRange);
+    return {
+      dx: r.backpropsWrtInput.dataSync() as Float32Array,
+      dMin: r.backpropWrtMin.dataSync()[0],
+      dMax: r.backpropWrtMax.dataSync()[0],
+      shapes: [r.backpropsWrtInput.shape, r.backpropWrtMin.shape, r.backpropWrtMax.shape],
+    };
+  });
+}
+
+function expectMatchesReference(p: VarsProblem): void {
+  const forward = runForward(p);
+  expect(firstMismatch(forward, refFakeQuantVars(p.x, p.min, p.max, p.numBits, p.narrowRange)))
+      .toBeNull();
+  const grad = runGradient(p);
+  const ref = refFakeQuantVarsGradient(p.dy, p.x, p.min, p.max, p.numBits, p.narrowRange);
+  expect(firstMismatch(grad.dx, ref.backpropsWrtInput)).toBeNull();
+  const below = p.dy.filter((_, i) => p.x[i] < refNudge(p.min, p.max, p.numBits, p.narrowRange).nudgedMin);
+  expect(sumsClose(grad.dMin, ref.backpropWrtMin, p.dy))
+      .withContext(`dMin ${grad.dMin} vs ${ref.backpropWrtMin} (${below.length} below)`)
+      .toBeTrue();
+  expect(sumsClose(grad.dMax, ref.backpropWrtMax, p.dy))
+      .withContext(`dMax ${grad.dMax} vs ${ref.backpropWrtMax}`)
+      .toBeTrue();
+  expect(grad.shapes).toEqual([p.shape, [], []]);
+}
+
+const f32 = Math.fround;
+
+/** GPUs flush subnormals to zero (so does TF's GPU kernel): keep range ends normal. */
+const normal = (v: number) => Math.abs(v) < 1e-30 ? 0 : v;
+
+/** Ranges of every kind the semantics doc calls out, as float32. */
+const rangeArb = fc.oneof(
+    fc.tuple(fc.float({min: -100, max: 0, noNaN: true}), fc.float({min: 0, max: 100, noNaN: true})),
+    fc.tuple(fc.float({min: f32(0.01), max: 50, noNaN: true}), fc.float({min: 50, max: 200, noNaN: true})),
+    fc.tuple(fc.float({min: -200, max: -50, noNaN: true}), fc.float({min: -50, max: f32(-0.01), noNaN: true})),
+    fc.tuple(fc.float({min: f32(-1e-6), max: 0, noNaN: true}), fc.float({min: 0, max: f32(1e-6), noNaN: true})),
+    fc.constant([0, 0]), fc.constant([-10, 10]), fc.constant([-1, 1]), fc.constant([-0.75, 0.75]));
+
+const problemArb: fc.Arbitrary<VarsProblem> =
+    fc.record({
+        range: rangeArb,
+        numBits: fc.integer({min: 2, max: 16}),
+        narrowRange: fc.boolean(),
+        shape: fc.array(fc.integer({min: 1, max: 7}), {minLength: 0, maxLength: 4}),
+        seed: fc.integer(),
+      }).map(({range, numBits, narrowRange, shape, seed}) => {
+        const [min, max] = (range as number[]).map(normal);
+        const size = shape.reduce((a, b) => a * b, 1);
+        const rand = mulberry32(seed);
+        const n = refNudge(min, max, numBits, narrowRange);
+        const special = [NaN, Infinity, -Infinity, 0, -0, n.nudgedMin, n.nudgedMax];
+        const x = new Float32Array(size);
+        const dy = new Float32Array(size);
+        for (let i = 0; i < size; i++) {
+          const r = rand();
+          const span = (max - min) || 1;
+          x[i] = r < 0.1 ? special[Math.floor(rand() * special.length)] :
+              r < 0.3 ? n.nudgedMin + (Math.floor(rand() * 8) + 0.5) * n.scale :  // ties
+              min - span + rand() * 3 * span;
+          dy[i] = rand() < 0.05 ? [NaN, Infinity, -Infinity][Math.floor(rand() * 3)] :
+                                  (rand() - 0.5) * 8;
+        }
+        return {shape, x, dy, min, max, numBits, narrowRange};
+      });
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function expectTfCases(): void {
+  for (const c of TF_FORWARD_CASES.filter(c => c.op === 'Vars')) {
+    const out = runForward({
+      shape: c.shape, x: new Float32Array(c.inputs), dy: new Float32Array(c.inputs.length),
+      min: c.min as number, max: c.max as number, numBits: c.numBits, narrowRange: c.narrowRange,
+    });
+    const tol = (e: number) => 5 * 2 ** -23 * (1 + Math.abs(e));
+    c.expected.forEach((e, i) => expect(Math.abs(out[i] - e)).withContext(`${c.name}[${i}]`)
+                                     .toBeLessThanOrEqual(c.exact ? 0 : tol(e)));
+  }
+  for (const c of TF_GRADIENT_CASES.filter(c => c.op === 'Vars')) {
+    const grad = runGradient({
+      shape: c.shape, x: new Float32Array(c.inputs), dy: new Float32Array(c.gradients),
+      min: c.min as number, max: c.max as number, numBits: c.numBits, narrowRange: c.narrowRange,
+    });
+    expect(Array.from(grad.dx)).withContext(c.name).toEqual(c.expectedBackprops);
+    expect(grad.dMin).withContext(c.name).toBe(c.expectedWrtMin as number);
+    expect(grad.dMax).withContext(c.name).toBe(c.expectedWrtMax as number);
+  }
+}
+
+for (const pack of [true, false]) {
+  describe(`webgl2 FakeQuantWithMinMaxVars (WEBGL_PACK ${pack})`, () => {
+    beforeAll(async () => useWebGL({WEBGL_PACK: pack}));
+
+    it('reproduces TensorFlow\'s C++ kernel tests', expectTfCases);
+
+    it('matches the float32 reference bit for bit on random shapes, ranges and bit widths', () => {
+      fc.assert(fc.property(problemArb, p => expectMatchesReference(p)), {numRuns: 60});
+    });
+
+    it('handles tensors larger than one texture row, and rank 7', () => {
+      const rand = mulberry32(7);
+      for (const shape of [[70000], [3, 2, 1, 2, 3, 2, 5]]) {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const x = Float32Array.from({length: size}, () => rand() * 8 - 4);
+        const dy = Float32Array.from({length: size}, () => rand() - 0.5);
+        expectMatchesReference({shape, x, dy, min: -2.5, max: 3.1, numBits: 8, narrowRange: false});
+      }
+    });
+  });
+}
+
+/**
+ * WebGL1 has no integer bit operations, so divisions use the hardware quotient (up to 2.5 ulp in
+ * GLSL ES): outputs may move one quantization step at a tie and masks may flip within a few ulps
+ * of the nudged bounds. Checked on finite data away from the bounds, and on TF's own cases.
+ */
+describe('webgl1 FakeQuantWithMinMaxVars', () => {
+  beforeAll(async () => useWebGL({WEBGL_VERSION: 1}));
+
+  it('reproduces TensorFlow\'s C++ kernel tests', expectTfCases);
+
+  it('stays within one quantization step of the reference on random data', () => {
+    const rand = mulberry32(11);
+    for (const [min, max, numBits] of [[-2.5, 3.1, 8], [-1, 1, 4], [0.5, 7, 8], [-9, -1, 6]]) {
+      const n = refNudge(min, max, numBits, false);
+      const x = Float32Array.from({length: 5000}, () => min - 1 + rand() * (max - min + 2))
+                    .filter(v => Math.abs(v - n.nudgedMin) > 1e-4 && Math.abs(v - n.nudgedMax) > 1e-4);
+      const dy = Float32Array.from(x, () => rand() - 0.5);
+      const p = {shape: [x.length], x, dy, min, max, numBits, narrowRange: false};
+      const forward = runForward(p);
+      const ref = refFakeQuantVars(x, min, max, numBits);
+      forward.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(n.scale * 1.001));
+      const grad = runGradient(p);
+      const refGrad = refFakeQuantVarsGradient(dy, x, min, max, numBits);
+      expect(firstMismatch(grad.dx, refGrad.backpropsWrtInput)).toBeNull();
+      expect(sumsClose(grad.dMin, refGrad.backpropWrtMin, dy)).toBeTrue();
+      expect(sumsClose(grad.dMax, refGrad.backpropWrtMax, dy)).toBeTrue();
+    }
+  });
+});
+
+describe('webgl FakeQuantWithMinMaxVars passes, reads and memory', () => {
+  beforeAll(async () => useWebGL());
+
+  it('never reads min/max back and runs 1 forward and 4 gradient programs at 1e6', () => {
+    const x = tf.randomUniform([1000, 1000], -3, 3);
+    const dy = tf.randomUniform([1000, 1000], -1, 1);
+    const min = tf.variable(tf.scalar(-1.5));
+    const max = tf.variable(tf.scalar(2));
+    // Uploading CPU data runs an encode program: count after the first (uploading) call.
+    const warmUp = fakeQuantWithMinMaxVarsGradient(dy, x, min, max);
+    tf.dispose([fakeQuantWithMinMaxVars(x, min, max), ...Object.values(warmUp)]);
+    const forward = countGpuWork(() => fakeQuantWithMinMaxVars(x, min, max));
+    const gradient = countGpuWork(() => fakeQuantWithMinMaxVarsGradient(dy, x, min, max));
+    expect(forward.reads).toBe(0);
+    expect(gradient.reads).toBe(0);
+    expect(forward.programs).toBe(1);
+    expect(gradient.programs).toBeLessThanOrEqual(4);
+    const r = gradient.result;
+    const ref = refFakeQuantVarsGradient(dy.dataSync(), x.dataSync(), -1.5, 2);
+    expect(firstMismatch(r.backpropsWrtInput.dataSync(), ref.backpropsWrtInput)).toBeNull();
+    expect(sumsClose(r.backpropWrtMin.dataSync()[0], ref.backpropWrtMin, dy.dataSync())).toBeTrue();
+    expect(sumsClose(r.backpropWrtMax.dataSync()[0], ref.backpropWrtMax, dy.dataSync())).toBeTrue();
+    expect(firstMismatch(forward.result.dataSync(), refFakeQuantVars(x.dataSync(), -1.5, 2)))
+        .toBeNull();
+    tf.dispose([x, dy, min, max, forward.result, r.backpropsWrtInput, r.backpropWrtMin,
+                r.backpropWrtMax]);
+  });
+
+  it('gives the same results through tfjs\'s small-tensor CPU forwarding', async () => {
+    await useWebGL({WEBGL_CPU_FORWARD: true});
+    const x = new Float32Array([-1.2, -1, -0.5, 0, 0.3, 0.99, 1, 1.7]);
+    const dy = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    expectMatchesReference({shape: [8], x, dy, min: -1, max: 1, numBits: 8, narrowRange: false});
+    await useWebGL();
+  });
+
+  it('returns tf.memory() to its baseline and stays flat over training steps', () => {
+    const min = tf.variable(tf.scalar(-0.1));
+    const max = tf.variable(tf.scalar(0.1));
+    const x = tf.randomUniform([256], -3, 3);
+    const optimizer = tf.train.sgd(0.01);
+    const step = () => optimizer.minimize(
+        () => tf.losses.meanSquaredError(x, fakeQuantWithMinMaxVars(x, min, max)) as tf.Scalar);
+    step();  // optimizer state and shader compilation
+    const before = tf.memory() as tf.MemoryInfo & {numBytesInGPU: number};
+    for (let i = 0; i < 10000; i++) step();
+    const after = tf.memory() as tf.MemoryInfo & {numBytesInGPU: number};
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytesInGPU).toBe(before.numBytesInGPU);
+    expect(min.dataSync()[0]).toBeLessThan(-0.1);
+    expect(max.dataSync()[0]).toBeGreaterThan(0.1);
+    tf.dispose([min, max, x]);
+    optimizer.dispose();
+  });
+});
