@@ -18,3 +18,23 @@ export const FakeQuantWithMinMaxVarsGradient = 'FakeQuantWithMinMaxVarsGradient'
 export type FakeQuantWithMinMaxVarsGradientInputs =
     Pick<NamedTensorInfoMap, 'gradients'|'inputs'|'min'|'max'>;
 export type FakeQuantWithMinMaxVarsGradientAttrs = FakeQuantAttrs;
+
+export const FakeQuantWithMinMaxArgs = 'FakeQuantWithMinMaxArgs';
+export type FakeQuantWithMinMaxArgsInputs = Pick<NamedTensorInfoMap, 'inputs'>;
+/** Args takes its range as float attributes (TF's `min` and `max`). */
+export interface FakeQuantWithMinMaxArgsAttrs extends FakeQuantAttrs {
+  min: number;
+  max: number;
+}
+
+export const FakeQuantWithMinMaxArgsGradient = 'FakeQuantWithMinMaxArgsGradient';
+export type FakeQuantWithMinMaxArgsGradientInputs = Pick<NamedTensorInfoMap, 'gradients'|'inputs'>;
+export type FakeQuantWithMinMaxArgsGradientAttrs = FakeQuantWithMinMaxArgsAttrs;
+
+export const FakeQuantWithMinMaxVarsPerChannel = 'FakeQuantWithMinMaxVarsPerChannel';
+export type FakeQuantWithMinMaxVarsPerChannelInputs = FakeQuantWithMinMaxVarsInputs;
+export type FakeQuantWithMinMaxVarsPerChannelAttrs = FakeQuantAttrs;
+
+export const FakeQuantWithMinMaxVarsPerChannelGradient = 'FakeQuantWithMinMaxVarsPerChannelGradient';
+export type FakeQuantWithMinMaxVarsPerChannelGradientInputs = FakeQuantWithMinMaxVarsGradientInputs;
+export type FakeQuantWithMinMaxVarsPerChannelGradientAttrs = FakeQuantAttrs;

@@ -58,3 +58,30 @@ export function assertSameShape(
         `${shapeText(a)} and ${shapeText(b)}.`);
   }
 }
+
+/** Args takes its range as numbers, and TF rejects min >= max for it. */
+export function assertArgsRange(min: number, max: number, opName: string): void {
+  if (typeof min !== 'number' || typeof max !== 'number' || !(min < max)) {
+    throw new Error(
+        `${opName}: \`min\` has to be smaller than \`max\` (both numbers), as in TensorFlow, but ` +
+        `got min ${String(min)} and max ${String(max)}.`);
+  }
+}
+
+/** TF's PerChannel rules: inputs of rank >= 1, min/max 1-D of the last dimension's size. */
+export function assertPerChannelRange(
+    inputs: Tensor, min: Tensor, max: Tensor, opName: string): void {
+  if (inputs.rank < 1) {
+    throw new Error(
+        `${opName}: \`inputs\` must be at least rank 1 (channels are its last dimension), but ` +
+        `is a scalar. Use fakeQuantWithMinMaxVars for a per-tensor range.`);
+  }
+  const channels = inputs.shape[inputs.rank - 1];
+  for (const [name, t] of [['min', min], ['max', max]] as const) {
+    if (t.rank !== 1 || t.shape[0] !== channels) {
+      throw new Error(
+          `${opName}: \`${name}\` must be 1-D with one value per channel (the last dimension of ` +
+          `\`inputs\`, ${channels}), but has shape ${shapeText(t)}.`);
+    }
+  }
+}

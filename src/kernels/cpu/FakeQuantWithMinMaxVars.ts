@@ -2,8 +2,7 @@ import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
 import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsAttrs, FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
-import {fakeQuantForwardImpl} from '../../quant/fake_quant_impl';
-import {cpuValues} from './cpu_util';
+import {cpuFakeQuant, tensorRange} from './cpu_util';
 
 export function fakeQuantWithMinMaxVars(args: {
   inputs: FakeQuantWithMinMaxVarsInputs,
@@ -11,9 +10,7 @@ export function fakeQuantWithMinMaxVars(args: {
   attrs: FakeQuantWithMinMaxVarsAttrs,
 }): TensorInfo {
   const {inputs: {inputs: x, min, max}, backend, attrs} = args;
-  const values = fakeQuantForwardImpl(
-      cpuValues(backend, x!), cpuValues(backend, min!), cpuValues(backend, max!), attrs, 'divide');
-  return backend.makeTensorInfo(x!.shape, 'float32', values);
+  return cpuFakeQuant(backend, x!, tensorRange(backend, min!, max!), attrs, 'divide');
 }
 
 export const fakeQuantWithMinMaxVarsConfig: KernelConfig = {

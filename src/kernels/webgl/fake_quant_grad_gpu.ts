@@ -2,6 +2,7 @@ import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantGlsl} from '../../quant/nudge_glsl';
+import {rangeGlsl} from './fake_quant_gpu';
 
 /** dx = gradients * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. */
 export class FakeQuantInputGradientProgram implements GPGPUProgram {
@@ -9,15 +10,16 @@ export class FakeQuantInputGradientProgram implements GPGPUProgram {
   outputShape: number[];
   userCode: string;
 
-  constructor(size: number, attrs: FakeQuantAttrs, webglVersion: number) {
+  constructor(size: number, channels: number|null, attrs: FakeQuantAttrs, webglVersion: number) {
     this.outputShape = [size];
     this.userCode = `
       ${fakeQuantGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
+      ${rangeGlsl(channels)}
       void main() {
         int index = getOutputCoords();
         float gradient = getGradients(index);
-        float lo = getRangeMin();
-        float hi = getRangeMax();
+        float lo = rangeMinAt(index);
+        float hi = rangeMaxAt(index);
         if (isZeroRange(lo, hi)) {
           setOutput(gradient);
           return;
@@ -29,9 +31,11 @@ export class FakeQuantInputGradientProgram implements GPGPUProgram {
 }
 
 /**
- * First pass of the fused range-gradient reduction: texel k sums window k of the data for both
- * masks at once (each element is read once). The packed [2, 2 * windows] output holds the
- * below-range sum of window k at (0, 2k) and the above-range sum at (1, 2k); (., 2k + 1) are 0.
+ * First pass of the fused range-gradient reduction over the input viewed as [rows, channels].
+ * Texel (k, c) sums rows [k * windowRows, (k + 1) * windowRows) of channel c for both masks at
+ * once, so each element is read once. The packed [2, 2 * windows * channels] output holds the
+ * below-range sum at (0, 2j) and the above-range sum at (1, 2j), j = k * channels + c; odd
+ * columns are 0.
  */
 export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   variableNames = ['gradients', 'x', 'rangeMin', 'rangeMax'];
@@ -39,21 +43,28 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   userCode: string;
   packedOutput = true;
 
-  constructor(size: number, windowSize: number, attrs: FakeQuantAttrs, webglVersion: number) {
-    const windows = Math.ceil(size / windowSize);
-    this.outputShape = [2, 2 * windows];
+  constructor(
+      rows: number, channels: number|null, windowRows: number, attrs: FakeQuantAttrs,
+      webglVersion: number) {
+    const width = channels ?? 1;
+    const windows = Math.ceil(rows / windowRows);
+    this.outputShape = [2, 2 * windows * width];
     this.userCode = `
       ${fakeQuantGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
+      ${rangeGlsl(channels)}
       void main() {
-        int start = (getOutputCoords().y / 2) * ${windowSize};
-        float lo = getRangeMin();
-        float hi = getRangeMax();
+        int j = getOutputCoords().y / 2;
+        int window = j / ${width};
+        int channel = j - window * ${width};
+        float lo = rangeMinAt(channel);
+        float hi = rangeMaxAt(channel);
         vec2 sums = vec2(0.0);
         if (!isZeroRange(lo, hi)) {
           NudgedRange r = nudge(lo, hi);
-          for (int i = 0; i < ${windowSize}; i++) {
-            int index = start + i;
-            if (index >= ${size}) break;
+          for (int i = 0; i < ${windowRows}; i++) {
+            int row = window * ${windowRows} + i;
+            if (row >= ${rows}) break;
+            int index = row * ${width} + channel;
             sums += getGradients(index) * belowAndAboveNudgedRange(getX(index), r);
           }
         }
@@ -63,19 +74,21 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   }
 }
 
-/** Second pass: one of the two totals (row 0: below the range, row 1: above) as a [1] tensor. */
+/** Second pass: one of the two totals per channel (row 0: below the range, row 1: above). */
 export class FakeQuantRangeGradientTotalProgram implements GPGPUProgram {
   variableNames = ['partials'];
-  outputShape = [1];
+  outputShape: number[];
   userCode: string;
   packedInputs = true;
 
-  constructor(windows: number, row: 0|1) {
+  constructor(windows: number, channels: number, row: 0|1) {
+    this.outputShape = [channels];
     this.userCode = `
       void main() {
+        int channel = getOutputCoords();
         float total = 0.0;
         for (int k = 0; k < ${windows}; k++) {
-          total += getPartials(0, 2 * k).${row === 0 ? 'x' : 'z'};
+          total += getPartials(0, 2 * (k * ${channels} + channel)).${row === 0 ? 'x' : 'z'};
         }
         setOutput(total);
       }

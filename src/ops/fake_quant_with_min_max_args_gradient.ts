@@ -1,0 +1,35 @@
+import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+
+import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../kernel_names';
+import {assertArgsRange, assertQuantAttrs, assertSameShape, toFloat32Tensor} from './op_utils';
+
+const OP_NAME = 'fakeQuantWithMinMaxArgsGradient';
+
+/**
+ * TensorFlow's `FakeQuantWithMinMaxArgsGradient`: `gradients` where `inputs` lies in the nudged
+ * range (inclusive), else 0. Args' range is fixed, so there are no min/max gradients.
+ *
+ * @param gradients Gradients flowing back into the op's output (the shape of `inputs`).
+ * @param inputs The forward op's inputs.
+ * @param min Lower bound of the range, a number smaller than `max`. Default -6.
+ * @param max Upper bound of the range. Default 6.
+ * @param numBits Bit width, an integer in 2..16. Default 8.
+ * @param narrowRange Whether the forward op used [1, 2^numBits - 1]. Default false.
+ */
+function fakeQuantWithMinMaxArgsGradient_<T extends Tensor>(
+    gradients: T|TensorLike, inputs: T|TensorLike, min = -6, max = 6, numBits = 8,
+    narrowRange = false): T {
+  assertQuantAttrs(numBits, narrowRange, OP_NAME);
+  assertArgsRange(min, max, OP_NAME);
+  const $gradients = toFloat32Tensor(gradients, 'gradients', OP_NAME);
+  const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
+  assertSameShape($gradients, $inputs, 'gradients', 'inputs', OP_NAME);
+  const kernelInputs: FakeQuantWithMinMaxArgsGradientInputs =
+      {gradients: $gradients, inputs: $inputs};
+  const attrs: FakeQuantWithMinMaxArgsGradientAttrs = {min, max, numBits, narrowRange};
+  return engine().runKernel(
+      FakeQuantWithMinMaxArgsGradient, kernelInputs as unknown as NamedTensorMap,
+      attrs as unknown as NamedAttrMap);
+}
+
+export const fakeQuantWithMinMaxArgsGradient = op({fakeQuantWithMinMaxArgsGradient_});

@@ -1,0 +1,53 @@
+import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
+
+import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs, FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../kernel_names';
+import {assertPerChannelRange, assertQuantAttrs, assertSameShape, toFloat32Tensor} from './op_utils';
+
+const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannelGradient';
+
+export interface FakeQuantWithMinMaxVarsPerChannelGradientResult<T extends Tensor = Tensor> {
+  /** `gradients` where `inputs` lies in its channel's nudged range (inclusive), else 0. */
+  backpropsWrtInput: T;
+  /** Per channel, the sum of `gradients` where `inputs` is below the nudged minimum. */
+  backpropWrtMin: Tensor1D;
+  /** Per channel, the sum of `gradients` where `inputs` is above the nudged maximum. */
+  backpropWrtMax: Tensor1D;
+}
+
+/**
+ * TensorFlow's `FakeQuantWithMinMaxVarsPerChannelGradient`: the backward pass of
+ * `fakeQuantWithMinMaxVarsPerChannel`, all three gradients from one kernel run.
+ *
+ * @param gradients Gradients flowing back into the op's output (the shape of `inputs`).
+ * @param inputs The forward op's inputs, of rank >= 1.
+ * @param min 1-D lower bounds, one per channel (the last dimension).
+ * @param max 1-D upper bounds, one per channel.
+ * @param numBits Bit width, an integer in 2..16. Default 8.
+ * @param narrowRange Whether the forward op used [1, 2^numBits - 1]. Default false.
+ */
+function fakeQuantWithMinMaxVarsPerChannelGradient_<T extends Tensor>(
+    gradients: T|TensorLike, inputs: T|TensorLike, min: Tensor1D|TensorLike,
+    max: Tensor1D|TensorLike, numBits = 8,
+    narrowRange = false): FakeQuantWithMinMaxVarsPerChannelGradientResult<T> {
+  assertQuantAttrs(numBits, narrowRange, OP_NAME);
+  const $gradients = toFloat32Tensor(gradients, 'gradients', OP_NAME);
+  const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
+  const $min = toFloat32Tensor(min, 'min', OP_NAME);
+  const $max = toFloat32Tensor(max, 'max', OP_NAME);
+  assertSameShape($gradients, $inputs, 'gradients', 'inputs', OP_NAME);
+  assertPerChannelRange($inputs, $min, $max, OP_NAME);
+  const kernelInputs: FakeQuantWithMinMaxVarsPerChannelGradientInputs =
+      {gradients: $gradients, inputs: $inputs, min: $min, max: $max};
+  const attrs: FakeQuantWithMinMaxVarsPerChannelGradientAttrs = {numBits, narrowRange};
+  const [backpropsWrtInput, backpropWrtMin, backpropWrtMax] = engine().runKernel<Tensor[]>(
+      FakeQuantWithMinMaxVarsPerChannelGradient, kernelInputs as unknown as NamedTensorMap,
+      attrs as unknown as NamedAttrMap);
+  return {
+    backpropsWrtInput: backpropsWrtInput as T,
+    backpropWrtMin: backpropWrtMin as Tensor1D,
+    backpropWrtMax: backpropWrtMax as Tensor1D,
+  };
+}
+
+export const fakeQuantWithMinMaxVarsPerChannelGradient =
+    op({fakeQuantWithMinMaxVarsPerChannelGradient_});
