@@ -59,9 +59,9 @@ export function assertSameShape(
   }
 }
 
-/** Args takes its range as numbers, and TF rejects min >= max for it. */
+/** Args takes its range as float attributes, and TF rejects min >= max (as float32) for it. */
 export function assertArgsRange(min: number, max: number, opName: string): void {
-  if (typeof min !== 'number' || typeof max !== 'number' || !(min < max)) {
+  if (typeof min !== 'number' || typeof max !== 'number' || !(Math.fround(min) < Math.fround(max))) {
     throw new Error(
         `${opName}: \`min\` has to be smaller than \`max\` (both numbers), as in TensorFlow, but ` +
         `got min ${String(min)} and max ${String(max)}.`);

@@ -1,0 +1,81 @@
+/**
+ * Browser tests: `npm run test:browser` (after `npm run build`; `npm test` builds first).
+ *
+ * - Specs: test/browser/**\/*.spec.ts, bundled into one IIFE by karma-esbuild (no type check here:
+ *   `npm run typecheck` covers the specs). tfjs resolves to its ESM builds (mainFields below).
+ * - Browser: Debian chromium, headless, WebGL2 on SwiftShader (no GPU needed). tfjs refuses
+ *   software WebGL unless the flag SOFTWARE_WEBGL_ENABLED (default: IS_TEST) is true, so webgl
+ *   specs must set it. CHROME_BIN overrides the binary.
+ * - Served but not included (a spec loads them itself, e.g. into an iframe): the built browser
+ *   bundle dist/tfjs-fake-quant(.min).js and the tfjs UMD builds, at /base/<path>.
+ *
+ * karma-esbuild writes its entry file to os.tmpdir() and breaks for projects inside it (/tmp):
+ * run from a checkout elsewhere or set TMPDIR (.ci/run does).
+ */
+const fs = require('fs');
+const path = require('path');
+
+process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
+
+/** KARMA_SPECS=<glob> runs a subset, e.g. KARMA_SPECS=test/browser/bundle.spec.ts. */
+const SPECS = process.env.KARMA_SPECS || 'test/browser/**/*.spec.ts';
+
+const BUNDLE = 'dist/tfjs-fake-quant.min.js';
+if (!fs.existsSync(path.join(__dirname, BUNDLE))) {
+  throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (\`npm test\` does).`);
+}
+
+/** Files a spec may fetch or load with <script src="/base/...">. */
+const served = [
+  'dist/tfjs-fake-quant.js',
+  'dist/tfjs-fake-quant.min.js',
+  'node_modules/@tensorflow/tfjs/dist/tf.min.js',
+  'node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
+  'node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js',
+  'node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.min.js',
+].map((pattern) => ({pattern, included: false, served: true, watched: false, nocache: true}));
+
+module.exports = function(config) {
+  config.set({
+    basePath: __dirname,
+    frameworks: ['jasmine'],
+    files: [
+      {pattern: SPECS, watched: false},
+      ...served,
+    ],
+    preprocessors: {[SPECS]: ['esbuild']},
+    esbuild: {
+      target: 'es2020',
+      sourcemap: true,
+      mainFields: ['browser', 'module', 'main'],
+      define: {
+        'process.env.NODE_ENV': '"test"',
+        // test/browser/bundle.spec.ts requires the webgl kernels once their registration exists.
+        FQ_EXPECT_WEBGL_KERNELS: String(fs.existsSync(path.join(__dirname, 'src/kernels/webgl/register.ts'))),
+      },
+    },
+    browsers: ['ChromeHeadlessSwiftShader'],
+    customLaunchers: {
+      ChromeHeadlessSwiftShader: {
+        // ChromeHeadless adds --headless --disable-gpu --disable-dev-shm-usage --remote-debugging-port
+        base: 'ChromeHeadless',
+        flags: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+      },
+    },
+    client: {
+      jasmine: {random: false, timeoutInterval: 120000},
+      captureConsole: true,
+    },
+    browserConsoleLogOptions: {level: 'warn', terminal: true},
+    reporters: ['progress'],
+    singleRun: true,
+    autoWatch: false,
+    concurrency: 1,
+    captureTimeout: 120000,
+    browserNoActivityTimeout: 300000,
+    // Shader compiles and readbacks on SwiftShader can block the page for a long time; keep the
+    // socket alive through them instead of reporting a disconnect.
+    pingTimeout: 300000,
+    browserDisconnectTimeout: 300000,
+  });
+};
