@@ -35,6 +35,19 @@ const served = [
   'node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.min.js',
 ].map((pattern) => ({pattern, included: false, served: true, watched: false, nocache: true}));
 
+/** Lists the specs that took longer than 10 s, so slow suites are visible in CI logs. */
+function SlowSpecReporter(baseReporterDecorator) {
+  baseReporterDecorator(this);
+  const slow = [];
+  this.onSpecComplete = (browser, result) => {
+    if (result.time > 10000) slow.push(`${(result.time / 1000).toFixed(1)} s  ${result.fullName}`);
+  };
+  this.onRunComplete = () => {
+    if (slow.length) this.write(`\nSlow specs:\n  ${slow.join('\n  ')}\n`);
+  };
+}
+SlowSpecReporter.$inject = ['baseReporterDecorator'];
+
 module.exports = function(config) {
   config.set({
     basePath: __dirname,
@@ -67,7 +80,8 @@ module.exports = function(config) {
       captureConsole: true,
     },
     browserConsoleLogOptions: {level: 'warn', terminal: true},
-    reporters: ['progress'],
+    plugins: ['karma-*', {'reporter:slow-specs': ['type', SlowSpecReporter]}],
+    reporters: ['progress', 'slow-specs'],
     singleRun: true,
     autoWatch: false,
     concurrency: 1,

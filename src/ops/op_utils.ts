@@ -74,7 +74,7 @@ export function assertPerChannelRange(
   if (inputs.rank < 1) {
     throw new Error(
         `${opName}: \`inputs\` must be at least rank 1 (channels are its last dimension), but ` +
-        `is a scalar. Use fakeQuantWithMinMaxVars for a per-tensor range.`);
+        `is a scalar. Use the per-tensor ops (fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient) for a scalar.`);
   }
   const channels = inputs.shape[inputs.rank - 1];
   for (const [name, t] of [['min', min], ['max', max]] as const) {

@@ -213,6 +213,16 @@ describe('webgl FakeQuantWithMinMaxVars passes, reads and memory', () => {
     await useWebGL();
   });
 
+  it('warns once that float16 render targets cannot match TensorFlow', async () => {
+    await useWebGL({WEBGL_RENDER_FLOAT32_ENABLED: false});
+    const warn = spyOn(console, 'warn');
+    const x = tf.tensor1d([-1.2, 0, 0.3, 1.7]);
+    tf.dispose([fakeQuantWithMinMaxVars(x, -1, 1), fakeQuantWithMinMaxVars(x, -1, 1), x]);
+    const ours = warn.calls.allArgs().filter(args => String(args[0]).includes('float16'));
+    expect(ours.length).toBe(1);
+    await useWebGL();
+  });
+
   it('returns tf.memory() to its baseline and stays flat over training steps', () => {
     const min = tf.variable(tf.scalar(-0.1));
     const max = tf.variable(tf.scalar(0.1));
