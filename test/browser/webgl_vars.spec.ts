@@ -16,16 +16,27 @@ interface VarsProblem {
   narrowRange: boolean;
 }
 
+/**
+ * Under WEBGL_PACK, `x * 1` (exact, keeps -0 and NaN) comes out of a packed program, as the
+ * outputs of matMul or conv do in training: the kernels must handle packed textures too.
+ */
+let packedInputs = false;
+
+function input(values: Float32Array, shape: number[]): tf.Tensor {
+  const t = tf.tensor(values, shape);
+  return packedInputs && t.rank <= 6 ? tf.mul(t, 1) : t;  // tfjs's shaders stop at rank 6
+}
+
 function runForward(p: VarsProblem): Float32Array {
   return tf.tidy(() => fakeQuantWithMinMaxVars(
-      tf.tensor(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max), p.numBits, p.narrowRange)
+      input(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max), p.numBits, p.narrowRange)
       .dataSync() as Float32Array);
 }
 
 function runGradient(p: VarsProblem) {
   return tf.tidy(() => {
     const r = fakeQuantWithMinMaxVarsGradient(
-        tf.tensor(p.dy, p.shape), tf.tensor(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max),
+        input(p.dy, p.shape), input(p.x, p.shape), tf.scalar(p.min), tf.scalar(p.max),
         p.numBits, p.narrowRange);
     return {
       dx: r.backpropsWrtInput.dataSync() as Float32Array,
@@ -127,12 +138,18 @@ function expectTfCases(): void {
 
 for (const pack of [true, false]) {
   describe(`webgl2 FakeQuantWithMinMaxVars (WEBGL_PACK ${pack})`, () => {
-    beforeAll(async () => useWebGL({WEBGL_PACK: pack}));
+    beforeAll(async () => {
+      await useWebGL({WEBGL_PACK: pack});
+      packedInputs = pack;
+    });
+    afterAll(() => {
+      packedInputs = false;
+    });
 
     it('reproduces TensorFlow\'s C++ kernel tests', expectTfCases);
 
     it('matches the float32 reference bit for bit on random shapes, ranges and bit widths', () => {
-      fc.assert(fc.property(problemArb, p => expectMatchesReference(p)), {numRuns: 60});
+      fc.assert(fc.property(problemArb, p => expectMatchesReference(p)), {numRuns: 40});
     });
 
     it('handles tensors larger than one texture row, and rank 7', () => {
