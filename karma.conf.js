@@ -61,11 +61,7 @@ module.exports = function(config) {
       target: 'es2020',
       sourcemap: true,
       mainFields: ['browser', 'module', 'main'],
-      define: {
-        'process.env.NODE_ENV': '"test"',
-        // test/browser/bundle.spec.ts requires the webgl kernels once their registration exists.
-        FQ_EXPECT_WEBGL_KERNELS: String(fs.existsSync(path.join(__dirname, 'src/kernels/webgl/register.ts'))),
-      },
+      define: {'process.env.NODE_ENV': '"test"'},
     },
     browsers: ['ChromeHeadlessSwiftShader'],
     customLaunchers: {

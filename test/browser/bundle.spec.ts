@@ -4,16 +4,12 @@
  * this spec file by karma-esbuild cannot interfere), and calls the ops through the global `tf`.
  * Results are compared with the independent float32 reference in test/shared/reference.ts.
  *
- * The webgl cases run the plugin's webgl kernels on SwiftShader (software WebGL2). They are
- * required once src/kernels/webgl/register.ts exists (karma.conf.js defines
- * FQ_EXPECT_WEBGL_KERNELS from that); before that they are reported as pending.
+ * The webgl cases run the plugin's webgl kernels on SwiftShader (software WebGL2).
  */
 import type * as tfjs from '@tensorflow/tfjs';
 
 import type * as fakeQuant from '../../src';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
-
-declare const FQ_EXPECT_WEBGL_KERNELS: boolean;
 
 /** The page's global `tf` after the bundle has added the ops (every `fakeQuant*` export) to it. */
 type FakeQuantOps = {
@@ -184,8 +180,8 @@ async function checkArgsAndPerChannel(tf: Tf, x: number[], dy: number[]): Promis
   expect(tf.memory().numTensors).withContext(`leaked tensors (Args/PerChannel on ${backend})`).toBe(before);
 }
 
-/** Switches the frame's tfjs to webgl on SwiftShader, or marks the spec pending (see header). */
-async function useWebgl(tf: Tf): Promise<boolean> {
+/** Switches the frame's tfjs to webgl on SwiftShader, with the bundle's webgl kernels. */
+async function useWebgl(tf: Tf): Promise<void> {
   tf.env().set('IS_TEST', true);
   tf.env().set('SOFTWARE_WEBGL_ENABLED', true);  // SwiftShader is a software context
   tf.env().set('WEBGL_CPU_FORWARD', false);       // always run the shaders
@@ -193,12 +189,7 @@ async function useWebgl(tf: Tf): Promise<boolean> {
   expect(tf.env().getNumber('WEBGL_VERSION')).toBe(2);
   const registered = tf.getKernel('FakeQuantWithMinMaxVars', 'webgl') != null &&
       tf.getKernel('FakeQuantWithMinMaxVarsGradient', 'webgl') != null;
-  if (FQ_EXPECT_WEBGL_KERNELS) {
-    expect(registered).withContext('webgl kernels registered by the bundle').toBe(true);
-    return registered;
-  }
-  pending('webgl kernels not written yet (src/kernels/webgl/register.ts is missing)');
-  return false;
+  expect(registered).withContext('webgl kernels registered by the bundle').toBe(true);
 }
 
 describe('browser bundle (dist/tfjs-fake-quant.min.js)', () => {
@@ -244,7 +235,8 @@ describe('browser bundle (dist/tfjs-fake-quant.min.js)', () => {
 
   it('after tf.min.js, webgl backend: matches the reference', async () => {
     const tf = await loadTf([TFJS, BUNDLE]);
-    if (await useWebgl(tf)) await checkOps(tf);
+    await useWebgl(tf);
+    await checkOps(tf);
   });
 
   it('after tf-core + tf-backend-cpu (non-minified bundle): matches the reference on cpu', async () => {
@@ -256,12 +248,14 @@ describe('browser bundle (dist/tfjs-fake-quant.min.js)', () => {
 
   it('after tf-core + tf-backend-cpu + tf-backend-webgl: matches the reference on webgl', async () => {
     const tf = await loadTf([TFJS_CORE, TFJS_CPU, TFJS_WEBGL, BUNDLE]);
-    if (await useWebgl(tf)) await checkOps(tf);
+    await useWebgl(tf);
+    await checkOps(tf);
   });
 
   it('after tf-core + tf-backend-webgl only: loads and runs on webgl', async () => {
     const tf = await loadTf([TFJS_CORE, TFJS_WEBGL, BUNDLE]);
     expect(typeof tf.fakeQuantWithMinMaxVars).toBe('function');
-    if (await useWebgl(tf)) await checkOps(tf);
+    await useWebgl(tf);
+    await checkOps(tf);
   });
 });
