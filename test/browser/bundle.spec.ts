@@ -10,6 +10,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 
 import type * as fakeQuant from '../../src';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
+import {uniformFloat32} from '../shared/random';
 
 /** The page's global `tf` after the bundle has added the ops (every `fakeQuant*` export) to it. */
 type FakeQuantOps = {
@@ -64,18 +65,9 @@ async function loadTf(scripts: string[]): Promise<Tf> {
   return tf;
 }
 
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+/** Deterministic float32 values in [lo, hi), as a plain array for the frame's tfjs. */
 function uniform(n: number, lo: number, hi: number, seed: number): number[] {
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out.push(Math.fround(lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296)));
-  }
-  return out;
+  return Array.from(uniformFloat32(n, lo, hi, seed));
 }
 
 /** Element-wise equality (=== : +0 equals -0); lists the first mismatches. */

@@ -18,6 +18,7 @@ import {firstMismatch, sumsClose} from '../shared/compare';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {countGpuWork, tf, useWebGL} from './webgl_setup';
+import {mulberry32} from '../shared/random';
 
 const f32 = Math.fround;
 
@@ -142,16 +143,6 @@ function expectArgsMatchesReference(p: Problem): void {
       .toBeNull();
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** GPUs flush subnormals to zero (so does TF's GPU kernel): keep range ends normal. */
 const normal = (v: number) => Math.abs(v) < 1e-30 ? 0 : v;

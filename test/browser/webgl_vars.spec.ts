@@ -4,6 +4,7 @@ import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../sr
 import {firstMismatch, sumsClose} from '../shared/compare';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {TF_FORWARD_CASES, TF_GRADIENT_CASES} from '../shared/tf_cases';
+import {mulberry32} from '../shared/random';
 import {countGpuWork, tf, useWebGL} from './webgl_setup';
 
 interface VarsProblem {
@@ -104,16 +105,6 @@ const problemArb: fc.Arbitrary<VarsProblem> =
         return {shape, x, dy, min, max, numBits, narrowRange};
       });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectTfCases(): void {
   for (const c of TF_FORWARD_CASES.filter(c => c.op === 'Vars')) {

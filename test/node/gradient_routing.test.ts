@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
+import {mulberry32, uniformFloat32} from '../shared/random';
 
 const f32 = Math.fround;
 
@@ -22,23 +23,6 @@ function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>
   expect(bad.slice(0, 10)).toEqual([]);
 }
 
-/** Deterministic float32 data (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
 
 /** Replaces the cpu kernel `name` by a counting wrapper for the duration of `fn`. */
 async function withKernelCounts<T>(
@@ -93,7 +77,7 @@ function dataFor(s: Setup, seed: number): {x: Float32Array; w: Float32Array} {
   const n = s.shape.reduce((a, b) => a * b, 1);
   const width = Math.max(s.max - s.min, 1);
   // Spread past both ends so that some elements are clipped below and above.
-  const x = uniform(n, s.min - 0.6 * width, s.max + 0.6 * width, seed);
+  const x = uniformFloat32(n, s.min - 0.6 * width, s.max + 0.6 * width, seed);
   // Include the nudged bounds themselves (inclusive in-range mask, strict below/above masks).
   if (!(s.min === 0 && s.max === 0)) {
     const nr = refNudge(s.min, s.max, s.numBits, s.narrowRange);
@@ -101,7 +85,7 @@ function dataFor(s: Setup, seed: number): {x: Float32Array; w: Float32Array} {
     x[1] = nr.nudgedMax;
   }
   // Upstream weights != 1, negative ones included, all small integers / 4 so sums are exact.
-  const r = rng(seed + 1);
+  const r = mulberry32(seed + 1);
   const w = new Float32Array(n);
   for (let i = 0; i < n; i++) w[i] = (Math.floor(r() * 17) - 8) / 4 || 0.25;
   return {x, w};
@@ -156,7 +140,7 @@ describe('tf.grads through fakeQuantWithMinMaxVars', () => {
   it('broadcast upstream weights: w of shape [1, n] against inputs [m, n]', () => {
     const m = 6;
     const n = 5;
-    const x = uniform(m * n, -4, 4, 3);
+    const x = uniformFloat32(m * n, -4, 4, 3);
     const wRow = [2, -1, 0.5, 3, -0.25];
     const xt = tf.tensor2d(x, [m, n]);
     const wt = tf.tensor2d(wRow, [1, n]);
@@ -188,8 +172,8 @@ describe('tf.grads through fakeQuantWithMinMaxVars', () => {
 
 describe('the gradient kernel runs exactly once per backward pass', () => {
   it('tf.grads wrt (inputs, min, max): one forward kernel, one gradient kernel', async () => {
-    const x = tf.tensor1d(uniform(64, -3, 3, 11));
-    const w = tf.tensor1d(uniform(64, -2, 2, 12));
+    const x = tf.tensor1d(uniformFloat32(64, -3, 3, 11));
+    const w = tf.tensor1d(uniformFloat32(64, -2, 2, 12));
     const min = tf.scalar(-1);
     const max = tf.scalar(1);
     await withKernelCounts([FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient], (counts) => {
@@ -203,7 +187,7 @@ describe('the gradient kernel runs exactly once per backward pass', () => {
   });
 
   it('tf.grad wrt inputs only, and tf.variableGrads wrt min/max: still once each', async () => {
-    const x = tf.tensor1d(uniform(64, -3, 3, 13));
+    const x = tf.tensor1d(uniformFloat32(64, -3, 3, 13));
     const min = tf.variable(tf.scalar(-1), true, 'vg_min_once');
     const max = tf.variable(tf.scalar(1), true, 'vg_max_once');
     await withKernelCounts([FakeQuantWithMinMaxVarsGradient], (counts) => {
@@ -218,7 +202,7 @@ describe('the gradient kernel runs exactly once per backward pass', () => {
   });
 
   it('tf.profile lists FakeQuantWithMinMaxVarsGradient once', async () => {
-    const x = tf.tensor1d(uniform(32, -3, 3, 14));
+    const x = tf.tensor1d(uniformFloat32(32, -3, 3, 14));
     const min = tf.scalar(-1);
     const max = tf.scalar(1);
     const info = await tf.profile(() => {
@@ -243,8 +227,8 @@ describe('the gradient kernel runs exactly once per backward pass', () => {
 
 describe('tf.grad / tf.variableGrads', () => {
   it('tf.grad wrt inputs only (min, max numbers) matches the reference', () => {
-    const x = uniform(50, -2, 2, 21);
-    const w = uniform(50, -1, 1, 22);
+    const x = uniformFloat32(50, -2, 2, 21);
+    const w = uniformFloat32(50, -1, 1, 22);
     const wt = tf.tensor1d(w);
     const xt = tf.tensor1d(x);
     const gx = tf.grad((a: tf.Tensor) =>
@@ -255,8 +239,8 @@ describe('tf.grad / tf.variableGrads', () => {
   });
 
   it('tf.variableGrads with tf.Variable min/max', () => {
-    const x = uniform(80, -3, 3, 31);
-    const w = uniform(80, -2, 2, 32);
+    const x = uniformFloat32(80, -3, 3, 31);
+    const w = uniformFloat32(80, -2, 2, 32);
     const xt = tf.tensor1d(x);
     const wt = tf.tensor1d(w);
     const min = tf.variable(tf.scalar(-1.2), true, 'vg_min');
@@ -291,7 +275,7 @@ describe('tf.grad / tf.variableGrads', () => {
 
 describe('training min/max with the straight-through estimator', () => {
   it('too-narrow range [-0.1, 0.1] on data in [-3, 3]: MSE pushes min down and max up', () => {
-    const x = uniform(512, -3, 3, 41);
+    const x = uniformFloat32(512, -3, 3, 41);
     const xt = tf.tensor1d(x);
     const min = tf.variable(tf.scalar(-0.1), true, 'narrow_min');
     const max = tf.variable(tf.scalar(0.1), true, 'narrow_max');
@@ -337,7 +321,7 @@ describe('training min/max with the straight-through estimator', () => {
   it('too-wide range [-100, 100] on data in [-1, 1]: MSE gives exactly zero min/max gradients', () => {
     // No element is clipped, and TF's min/max gradients only sum over clipped elements, so the
     // straight-through estimator cannot shrink the range however large the rounding error is.
-    const x = uniform(256, -1, 1, 51);
+    const x = uniformFloat32(256, -1, 1, 51);
     const xt = tf.tensor1d(x);
     const min = tf.variable(tf.scalar(-100), true, 'wide_min');
     const max = tf.variable(tf.scalar(100), true, 'wide_max');
@@ -358,7 +342,7 @@ describe('training min/max with the straight-through estimator', () => {
     // loss = MSE(fq(x), x) + lambda (max - min)^2. The penalty pulls the ends in; once elements are
     // clipped, the STE gradient pushes them out: equilibrium (1 - m)^2 / 2 = 4 lambda m for uniform
     // data on [-1, 1], i.e. m ~ 0.54 for lambda = 0.05.
-    const x = uniform(2048, -1, 1, 61);
+    const x = uniformFloat32(2048, -1, 1, 61);
     const xt = tf.tensor1d(x);
     const min = tf.variable(tf.scalar(-100), true, 'pen_min');
     const max = tf.variable(tf.scalar(100), true, 'pen_max');

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
+import {mulberry32} from '../shared/random';
 
 const f32 = Math.fround;
 
@@ -55,16 +56,6 @@ function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, what
   return out;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
@@ -166,7 +157,7 @@ function specialInputs(c: Case): number[] {
     vals.push(b, nextUp(b), nextDown(b), nextUp(nextUp(b)), nextDown(nextDown(b)));
   }
   if (Number.isFinite(n.scale) && Number.isFinite(n.nudgedMin)) {
-    const r = rng(c.seed ^ 0x5bd1e995);
+    const r = mulberry32(c.seed ^ 0x5bd1e995);
     const ks = [0, 1, steps - 1, steps, Math.floor(steps / 2), n.quantZero, n.quantZero - 1];
     for (let i = 0; i < 8; i++) ks.push(Math.floor(r() * (steps + 1)));
     for (const k of ks) {
@@ -187,7 +178,7 @@ function fillInputs(size: number, c: Case): Float32Array {
   const lo = Number.isFinite(n.nudgedMin) ? Math.min(n.nudgedMin, n.nudgedMax) : -10;
   const hi = Number.isFinite(n.nudgedMax) ? Math.max(n.nudgedMin, n.nudgedMax) : 10;
   const pad = Number.isFinite(hi - lo) ? (hi - lo) * 0.25 + 1e-30 : 1;
-  const r = rng(c.seed);
+  const r = mulberry32(c.seed);
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const u = r();
@@ -204,7 +195,7 @@ function fillInputs(size: number, c: Case): Float32Array {
 
 function fillGradients(size: number, seed: number, specialRate: number): Float32Array {
   const specials = [NaN, Infinity, -Infinity, 0, -0, -1, 1, -2.5, 1e38, -1e38, fromBits(1)];
-  const r = rng(seed ^ 0x27d4eb2d);
+  const r = mulberry32(seed ^ 0x27d4eb2d);
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const u = r();
