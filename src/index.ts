@@ -4,6 +4,8 @@
  */
 import './kernels/cpu/register';
 import './kernels/webgl/register';
+import './kernels/webgpu/register';
+import './kernels/wasm/register';
 import './gradients/register';
 import './chained_ops';
 

@@ -1,8 +1,8 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Scalar, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {op, Scalar, Tensor, TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsGradientAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
+import {FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsGradientAttrs} from '../kernel_names';
 import {PER_CHANNEL_HINT} from './fake_quant_with_min_max_vars';
-import {assertQuantAttrs, assertSameShape, assertScalar, toFloat32Tensor} from './op_utils';
+import {assertQuantAttrs, assertScalar, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsGradient';
 
@@ -30,25 +30,11 @@ function fakeQuantWithMinMaxVarsGradient_<T extends Tensor>(
     gradients: T|TensorLike, inputs: T|TensorLike, min: Scalar|number, max: Scalar|number,
     numBits = 8, narrowRange = false): FakeQuantWithMinMaxVarsGradientResult<T> {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
-  const $gradients = toFloat32Tensor(gradients, 'gradients', OP_NAME);
-  const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
-  const $min = toFloat32Tensor(min, 'min', OP_NAME);
-  const $max = toFloat32Tensor(max, 'max', OP_NAME);
-  assertSameShape($gradients, $inputs, 'gradients', 'inputs', OP_NAME);
-  assertScalar($min, 'min', OP_NAME, PER_CHANNEL_HINT);
-  assertScalar($max, 'max', OP_NAME, PER_CHANNEL_HINT);
-
-  const kernelInputs: FakeQuantWithMinMaxVarsGradientInputs =
-      {gradients: $gradients, inputs: $inputs, min: $min, max: $max};
+  const kernelInputs = toGradientKernelInputs(gradients, inputs, min, max, OP_NAME);
+  assertScalar(kernelInputs.min, 'min', OP_NAME, PER_CHANNEL_HINT);
+  assertScalar(kernelInputs.max, 'max', OP_NAME, PER_CHANNEL_HINT);
   const attrs: FakeQuantWithMinMaxVarsGradientAttrs = {numBits, narrowRange};
-  const [backpropsWrtInput, backpropWrtMin, backpropWrtMax] = engine().runKernel<Tensor[]>(
-      FakeQuantWithMinMaxVarsGradient, kernelInputs as unknown as NamedTensorMap,
-      attrs as unknown as NamedAttrMap);
-  return {
-    backpropsWrtInput: backpropsWrtInput as T,
-    backpropWrtMin: backpropWrtMin as Scalar,
-    backpropWrtMax: backpropWrtMax as Scalar,
-  };
+  return runRangeGradientKernel(FakeQuantWithMinMaxVarsGradient, kernelInputs, attrs);
 }
 
 export const fakeQuantWithMinMaxVarsGradient = op({fakeQuantWithMinMaxVarsGradient_});

@@ -1,7 +1,7 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
+import {op, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs, FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../kernel_names';
-import {assertPerChannelRange, assertQuantAttrs, assertSameShape, toFloat32Tensor} from './op_utils';
+import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs} from '../kernel_names';
+import {assertPerChannelRange, assertQuantAttrs, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannelGradient';
 
@@ -30,23 +30,10 @@ function fakeQuantWithMinMaxVarsPerChannelGradient_<T extends Tensor>(
     max: Tensor1D|TensorLike, numBits = 8,
     narrowRange = false): FakeQuantWithMinMaxVarsPerChannelGradientResult<T> {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
-  const $gradients = toFloat32Tensor(gradients, 'gradients', OP_NAME);
-  const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
-  const $min = toFloat32Tensor(min, 'min', OP_NAME);
-  const $max = toFloat32Tensor(max, 'max', OP_NAME);
-  assertSameShape($gradients, $inputs, 'gradients', 'inputs', OP_NAME);
-  assertPerChannelRange($inputs, $min, $max, OP_NAME);
-  const kernelInputs: FakeQuantWithMinMaxVarsPerChannelGradientInputs =
-      {gradients: $gradients, inputs: $inputs, min: $min, max: $max};
+  const kernelInputs = toGradientKernelInputs(gradients, inputs, min, max, OP_NAME);
+  assertPerChannelRange(kernelInputs.inputs, kernelInputs.min, kernelInputs.max, OP_NAME);
   const attrs: FakeQuantWithMinMaxVarsPerChannelGradientAttrs = {numBits, narrowRange};
-  const [backpropsWrtInput, backpropWrtMin, backpropWrtMax] = engine().runKernel<Tensor[]>(
-      FakeQuantWithMinMaxVarsPerChannelGradient, kernelInputs as unknown as NamedTensorMap,
-      attrs as unknown as NamedAttrMap);
-  return {
-    backpropsWrtInput: backpropsWrtInput as T,
-    backpropWrtMin: backpropWrtMin as Tensor1D,
-    backpropWrtMax: backpropWrtMax as Tensor1D,
-  };
+  return runRangeGradientKernel(FakeQuantWithMinMaxVarsPerChannelGradient, kernelInputs, attrs);
 }
 
 export const fakeQuantWithMinMaxVarsPerChannelGradient =

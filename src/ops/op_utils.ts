@@ -2,8 +2,9 @@
  * Argument conversion and TF's validation rules, shared by every op. Each error names the op, the
  * argument and what to pass instead; ops run these before any kernel.
  */
-import {cast, Rank, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {cast, engine, NamedAttrMap, NamedTensorMap, Rank, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
 
+import {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
 import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/nudge';
 
 export function assertQuantAttrs(numBits: number, narrowRange: boolean, opName: string): void {
@@ -84,4 +85,33 @@ export function assertPerChannelRange(
           `\`inputs\`, ${channels}), but has shape ${shapeText(t)}.`);
     }
   }
+}
+
+/** The four arguments of a range-tensor gradient op (Vars, PerChannel), converted and checked. */
+export function toGradientKernelInputs(
+    gradients: Tensor|TensorLike, inputs: Tensor|TensorLike, min: Tensor|TensorLike,
+    max: Tensor|TensorLike,
+    opName: string): {gradients: Tensor, inputs: Tensor, min: Tensor, max: Tensor} {
+  const $gradients = toFloat32Tensor(gradients, 'gradients', opName);
+  const $inputs = toFloat32Tensor(inputs, 'inputs', opName);
+  assertSameShape($gradients, $inputs, 'gradients', 'inputs', opName);
+  return {
+    gradients: $gradients,
+    inputs: $inputs,
+    min: toFloat32Tensor(min, 'min', opName),
+    max: toFloat32Tensor(max, 'max', opName),
+  };
+}
+
+/** Runs a range-tensor gradient kernel and names its three outputs as TF does. */
+export function runRangeGradientKernel<T extends Tensor, R extends Tensor>(
+    kernelName: string, kernelInputs: FakeQuantWithMinMaxVarsGradientInputs,
+    attrs: FakeQuantAttrs): {backpropsWrtInput: T, backpropWrtMin: R, backpropWrtMax: R} {
+  const [backpropsWrtInput, backpropWrtMin, backpropWrtMax] = engine().runKernel<Tensor[]>(
+      kernelName, kernelInputs as unknown as NamedTensorMap, attrs as unknown as NamedAttrMap);
+  return {
+    backpropsWrtInput: backpropsWrtInput as T,
+    backpropWrtMin: backpropWrtMin as R,
+    backpropWrtMax: backpropWrtMax as R,
+  };
 }

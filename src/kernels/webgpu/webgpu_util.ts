@@ -1,0 +1,247 @@
+/**
+ * Helpers for the webgpu kernels. Everything the backend package offers is used through its public
+ * TypeScript surface with `import type` only, so importing this package never loads
+ * @tensorflow/tfjs-backend-webgpu (an optional peer): the small utilities below (dispatch sizes,
+ * buffer usage flags) are re-implemented instead of imported.
+ */
+import {TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+
+/** GPUBufferUsage flags (WebGPU spec values; the GPUBufferUsage global may be absent in Node). */
+export const BUFFER_USAGE = {
+  COPY_SRC: 0x04,
+  COPY_DST: 0x08,
+  UNIFORM: 0x40,
+  STORAGE: 0x80,
+} as const;
+
+/** The usage tfjs gives tensor buffers: they can then be handed back to its buffer pool. */
+export const TENSOR_BUFFER_USAGE =
+    BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
+
+/** Threads per workgroup of every program here (WebGPU's default limit). */
+export const WORKGROUP_SIZE = 256;
+
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * How many workgroups a program is spread over: about as many as it takes to fill a large GPU
+ * (~2^18 threads); the programs loop over rows (grid stride), so bigger inputs give each thread
+ * more rows instead. A CPU implementation (SwiftShader) runs each workgroup with a barrier as
+ * coroutines, at a high fixed cost per workgroup: there a few dozen workgroups are much faster.
+ */
+export function targetWorkgroups(backend: WebGPUBackend): number {
+  return isSoftwareAdapter(backend) ? 32 : 1024;
+}
+
+type AdapterDescription = {vendor?: string, architecture?: string, description?: string};
+
+/** A CPU implementation of WebGPU (only a tuning hint: unknown adapters count as GPUs). */
+export function isSoftwareAdapter(backend: WebGPUBackend): boolean {
+  // GPUDevice.adapterInfo (newer WebGPU), else what the backend kept of the adapter's info.
+  const info = (backend.device as unknown as {adapterInfo?: AdapterDescription}).adapterInfo ??
+      (backend.adapterInfo as unknown as AdapterDescription | undefined);
+  const text = `${info?.architecture ?? ''} ${info?.description ?? ''}`;
+  return /swiftshader|llvmpipe|lavapipe|warp|software/i.test(text);
+}
+
+/** A flat [size] view of a tensor: the programs index elements by flat position (any rank). */
+export function flat(info: TensorInfo): TensorInfo {
+  return {dataId: info.dataId, shape: [util.sizeFromShape(info.shape)], dtype: info.dtype};
+}
+
+/** A flat program output relabelled with its logical shape (free, as tfjs's Reshape). */
+export function withShape(info: TensorInfo, shape: number[]): TensorInfo {
+  return {dataId: info.dataId, shape, dtype: info.dtype};
+}
+
+/** CPU-resident values for tfjs's small-tensor CPU forwarding (no GPU read happens). */
+export function cpuValues(backend: WebGPUBackend, info: TensorInfo): TypedArray {
+  return backend.tensorMap.get(info.dataId).values as TypedArray;
+}
+
+/**
+ * The input viewed as [rows, channels] (TF's flat_inner_dims; one channel for the per-tensor
+ * ops) is cut into tiles of `tileChannels` channels x `tileRows` rows, one workgroup per tile
+ * column and row chunk: thread (lx, ly) of tile (tx, ty) owns channel tx * tileChannels + lx and
+ * rows ty * tileRows + ly + k * tilesY * tileRows. Each thread therefore sees a single channel
+ * (one nudge per thread), adjacent threads read adjacent elements, and a workgroup reduces its
+ * channels' sums over ly without atomics.
+ */
+export interface TileLayout {
+  channels: number;
+  rows: number;
+  /** A power of two <= 64 (lanes per channel tile). */
+  tileChannels: number;
+  /** WORKGROUP_SIZE / tileChannels. */
+  tileRows: number;
+  tilesX: number;
+  tilesY: number;
+  /** tilesX * tilesY workgroups, folded into two dimensions when above the per-dimension limit. */
+  dispatch: [number, number, number];
+}
+
+/**
+ * @param maxRowsPerThreadForOneChunk when the rows fit in one chunk with at most this many rows
+ *     per thread, use a single row chunk (tilesY = 1): the gradient then needs no combine pass.
+ */
+export function tileLayout(
+    size: number, channels: number, targetWorkgroupCount: number,
+    maxRowsPerThreadForOneChunk = 4): TileLayout {
+  const rows = channels === 0 ? 0 : size / channels;
+  let tileChannels = 1;
+  while (tileChannels < channels && tileChannels < 64) tileChannels *= 2;
+  const tileRows = WORKGROUP_SIZE / tileChannels;
+  const tilesX = Math.ceil(channels / tileChannels);
+  const rowChunks = Math.max(1, Math.ceil(rows / tileRows));
+  const tilesY = rowChunks <= maxRowsPerThreadForOneChunk ?
+      1 :
+      Math.min(rowChunks, Math.max(1, Math.floor(targetWorkgroupCount / tilesX)));
+  return {
+    channels, rows, tileChannels, tileRows, tilesX, tilesY,
+    dispatch: foldDispatch(tilesX * tilesY),
+  };
+}
+
+/** `count` workgroups as a dispatch within the per-dimension limit (programs linearise the id). */
+export function foldDispatch(count: number): [number, number, number] {
+  if (count <= MAX_WORKGROUPS_PER_DIMENSION) return [count, 1, 1];
+  const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIMENSION);
+  if (y > MAX_WORKGROUPS_PER_DIMENSION) {
+    throw new Error(`tfjs-fake-quant: ${count} workgroups exceed the WebGPU dispatch limits`);
+  }
+  return [MAX_WORKGROUPS_PER_DIMENSION, y, 1];
+}
+
+/**
+ * WGSL computing the tile of this workgroup from a linear workgroup id `w`, and the workgroup
+ * memory through which the threads with ly == 0 hand their channel's nudge to the rest of the
+ * column (one nudge per channel per workgroup; needs the NudgedRange struct of nudge_wgsl.ts).
+ */
+export const TILE_WGSL = `
+struct FqChannelRange {
+  r: NudgedRange,
+  zeroRange: u32,
+}
+var<workgroup> fqChannelRanges: array<FqChannelRange, 64>;
+
+struct FqTile {
+  valid: bool,
+  channel: u32,
+  channelValid: bool,
+  firstRow: u32,
+  rowStride: u32,
+  ly: u32,
+  lx: u32,
+}
+fn fqTile(w: u32, li: u32, channels: u32, tileChannels: u32, tilesX: u32, tilesY: u32) -> FqTile {
+  let tileRows = ${WORKGROUP_SIZE}u / tileChannels;
+  let tx = w % tilesX;
+  let ty = w / tilesX;
+  let lx = li % tileChannels;
+  let ly = li / tileChannels;
+  let channel = tx * tileChannels + lx;
+  return FqTile(ty < tilesY, channel, channel < channels, ty * tileRows + ly, tilesY * tileRows,
+                ly, lx);
+}
+`;
+
+/** The GPUBuffer behind a tensor, uploading CPU data first (queued on the backend's encoder). */
+export function tensorBuffer(backend: WebGPUBackend, info: TensorInfo): GPUBuffer {
+  backend.uploadToGPU(info.dataId);
+  const resource = backend.tensorMap.get(info.dataId).resource as unknown as GPUBuffer | undefined;
+  if (resource == null || typeof (resource as GPUBuffer).mapAsync !== 'function') {
+    throw new Error('tfjs-fake-quant: webgpu kernels need buffer-backed tensors (not textures)');
+  }
+  return resource;
+}
+
+const pipelineCaches = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function pipelineFor(device: GPUDevice, code: string, label: string): GPUComputePipeline {
+  let cache = pipelineCaches.get(device);
+  if (cache == null) {
+    cache = new Map();
+    pipelineCaches.set(device, cache);
+  }
+  let pipeline = cache.get(code);
+  if (pipeline == null) {
+    pipeline = device.createComputePipeline({
+      label,
+      layout: 'auto',
+      compute: {module: device.createShaderModule({label, code}), entryPoint: 'main'},
+    });
+    cache.set(code, pipeline);
+  }
+  return pipeline;
+}
+
+/** One compute dispatch of a multi-output program: buffers in binding order after the uniforms. */
+export interface MultiOutputDispatch {
+  label: string;
+  code: string;
+  /** Bindings 1.. (binding 0 is the uniform buffer, shared by every dispatch of a run). */
+  buffers: GPUBuffer[];
+  workgroups: [number, number, number];
+}
+
+/**
+ * Records dispatches whose programs write several buffers (runWebGPUProgram binds a single
+ * output) in their own compute pass and submits it at once. The backend's pending commands are
+ * submitted first, so every input is produced before this pass reads it; because this pass is
+ * submitted before any later tfjs work, input buffers released to tfjs's pool afterwards (disposed
+ * tensors) and the temporaries released here are only reused by commands that run after it.
+ *
+ * @param uniforms the uniform buffer's contents (a multiple of 16 bytes).
+ * @param temporaryBytes sizes of scratch storage buffers; their buffers are passed to `record`.
+ */
+export function runMultiOutput(
+    backend: WebGPUBackend, uniforms: ArrayBuffer, temporaryBytes: number[],
+    record: (temporaries: GPUBuffer[]) => MultiOutputDispatch[]): void {
+  const {device, queue, bufferManager} = backend;
+  const uniformBuffer = bufferManager.acquireBuffer(
+      uniforms.byteLength, BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST);
+  const temporaries = temporaryBytes.map(bytes => bufferManager.acquireBuffer(
+      bytes, TENSOR_BUFFER_USAGE));
+  try {
+    const dispatches = record(temporaries);
+    // Submit what the backend has recorded (uploads, producers of our inputs) before our pass.
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    queue.writeBuffer(uniformBuffer, 0, uniforms);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const d of dispatches) {
+      const pipeline = pipelineFor(device, d.code, d.label);
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [uniformBuffer, ...d.buffers].map((buffer, i) => ({binding: i, resource: {buffer}})),
+      }));
+      pass.dispatchWorkgroups(...d.workgroups);
+    }
+    pass.end();
+    queue.submit([encoder.finish()]);
+  } finally {
+    bufferManager.releaseBuffer(uniformBuffer);
+    for (const t of temporaries) bufferManager.releaseBuffer(t);
+  }
+}
+
+/** A uniform block of u32 and f32 fields (4 bytes each), padded to 16 bytes. */
+export function packUniforms(fields: Array<{u32: number}|{f32: number}>): ArrayBuffer {
+  const bytes = Math.max(16, Math.ceil(fields.length * 4 / 16) * 16);
+  const buffer = new ArrayBuffer(bytes);
+  const u32 = new Uint32Array(buffer);
+  const f32 = new Float32Array(buffer);
+  fields.forEach((field, i) => {
+    if ('u32' in field) {
+      u32[i] = field.u32;
+    } else {
+      f32[i] = field.f32;
+    }
+  });
+  return buffer;
+}

@@ -1,0 +1,306 @@
+/**
+ * The `FakeQuant` layer: TensorFlow's fake quantization of its input (`fakeQuantWithMinMaxVars`, or
+ * `fakeQuantWithMinMaxVarsPerChannel` with `perChannel`), with a range that is either learned by
+ * gradient descent or tracked as a moving average of batch statistics (TF Model Optimization's
+ * `MovingAverageQuantizer`).
+ */
+import {add, dispose, keep, Scalar, Tensor1D, max, maximum, min, minimum, mul, scalar, serialization, sub, Tensor, tensor1d, tidy} from '@tensorflow/tfjs-core';
+import {initializers, layers} from '@tensorflow/tfjs-layers';
+import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
+
+import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsPerChannel} from '../index';
+import {allButLastAxis, assertNumBits, Kwargs, LayerArgs, singleShape, singleTensor} from './common';
+
+/**
+ * How a `FakeQuant` layer sets its range:
+ * - `'learned'`: `min` and `max` are trainable weights, trained through the gradient of
+ *   `fakeQuantWithMinMaxVars` with respect to its range (the elements clipped below / above).
+ * - `'ema'`: `min` and `max` are non-trainable weights. While training (`training: true`, as
+ *   `model.fit` calls layers) each batch moves them towards the batch's minimum and maximum
+ *   (each widened to include 0): `v -= (v - batchValue) * (1 - emaDecay)`, and the batch is then
+ *   quantized with the updated range. At inference they are frozen.
+ */
+export type RangeMode = 'learned'|'ema';
+
+/** How `calibrate` turns the per-batch statistics into a range: overall extremes, or their mean. */
+export type CalibrationMethod = 'minmax'|'average';
+
+export interface FakeQuantArgs extends LayerArgs {
+  /** Bit width, an integer in 2..16. Default 8. */
+  numBits?: number;
+  /** Quantize to [1, 2^numBits - 1] instead of [0, 2^numBits - 1]. Default false. */
+  narrowRange?: boolean;
+  /** One range per channel (the last axis) instead of one for the whole tensor. Default false. */
+  perChannel?: boolean;
+  /** `'learned'` or `'ema'` (default). */
+  mode?: RangeMode;
+  /** Decay of the moving averages in `'ema'` mode. Default 0.999 (as TF Model Optimization). */
+  emaDecay?: number;
+  /** Initial range, until training or `calibrate` sets it. Default [-6, 6] (as TF). */
+  initMin?: number;
+  initMax?: number;
+}
+
+/**
+ * The smallest range width used: a range that collapsed to [0, 0] (e.g. after an all-zero batch)
+ * is widened to [0, MIN_RANGE] so that no step divides by zero.
+ */
+export const MIN_RANGE = 1e-6;
+
+interface CalibrationState {
+  method: CalibrationMethod;
+  lo: Tensor|null;
+  hi: Tensor|null;
+  batches: number;
+}
+
+/**
+ * A layer that fake-quantizes its input, for quantization-aware training.
+ *
+ * ```js
+ * import * as tf from '@tensorflow/tfjs';
+ * import {FakeQuant} from 'tfjs-fake-quant/layers';
+ * const model = tf.sequential({layers: [
+ *   new FakeQuant({inputShape: [4], numBits: 8, mode: 'ema'}),
+ *   tf.layers.dense({units: 2}),
+ * ]});
+ * ```
+ *
+ * The range actually used is `[min(minWeight, 0), max(maxWeight, 0)]`, widened to at least
+ * `MIN_RANGE`: it always contains 0 and is never empty, whatever the optimizer does to learned
+ * weights, so a training step never produces NaN from the range.
+ */
+export class FakeQuant extends layers.Layer {
+  /** @nocollapse */
+  static className = 'FakeQuant';
+
+  readonly numBits: number;
+  readonly narrowRange: boolean;
+  readonly perChannel: boolean;
+  readonly mode: RangeMode;
+  readonly emaDecay: number;
+  readonly initMin: number;
+  readonly initMax: number;
+
+  private minWeight: LayerVariable|null = null;
+  private maxWeight: LayerVariable|null = null;
+  private calibration: CalibrationState|null = null;
+
+  constructor(args: FakeQuantArgs = {}) {
+    super(args);
+    this.numBits = args.numBits ?? 8;
+    this.narrowRange = args.narrowRange ?? false;
+    this.perChannel = args.perChannel ?? false;
+    this.mode = args.mode ?? 'ema';
+    this.emaDecay = args.emaDecay ?? 0.999;
+    this.initMin = args.initMin ?? -6;
+    this.initMax = args.initMax ?? 6;
+    assertNumBits(this.numBits, 'FakeQuant');
+    if (typeof this.narrowRange !== 'boolean') {
+      throw new Error(`FakeQuant: narrowRange must be a boolean, got ${this.narrowRange}.`);
+    }
+    if (this.mode !== 'learned' && this.mode !== 'ema') {
+      throw new Error(`FakeQuant: mode must be 'learned' or 'ema', got ${JSON.stringify(this.mode)}.`);
+    }
+    if (!(this.emaDecay >= 0 && this.emaDecay < 1)) {
+      throw new Error(`FakeQuant: emaDecay must be in [0, 1), got ${this.emaDecay}.`);
+    }
+    if (!(Number.isFinite(this.initMin) && Number.isFinite(this.initMax) && this.initMin < this.initMax)) {
+      throw new Error(
+          `FakeQuant: initMin < initMax (finite) is required, got [${this.initMin}, ${this.initMax}].`);
+    }
+  }
+
+  build(inputShape: Shape|Shape[]): void {
+    const shape = singleShape(inputShape, this.name);
+    let rangeShape: number[] = [];
+    if (this.perChannel) {
+      const channels = shape[shape.length - 1];
+      if (shape.length === 0 || channels == null) {
+        throw new Error(
+            `FakeQuant ${this.name}: perChannel needs a known last dimension, got input shape ` +
+            `${JSON.stringify(shape)}.`);
+      }
+      rangeShape = [channels];
+    }
+    const trainable = this.mode === 'learned';
+    this.minWeight = this.addWeight(
+        'min', rangeShape, 'float32', initializers.constant({value: this.initMin}), undefined,
+        trainable);
+    this.maxWeight = this.addWeight(
+        'max', rangeShape, 'float32', initializers.constant({value: this.initMax}), undefined,
+        trainable);
+    this.built = true;
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tidy(() => {
+      const x = singleTensor(inputs, this.name);
+      if (this.calibration != null) {
+        this.observe(x, this.calibration);
+        return x.clone();
+      }
+      if (this.mode === 'ema' && kwargs != null && kwargs['training'] === true) {
+        this.updateMovingAverages(x);
+      }
+      const [lo, hi] = this.effectiveRange();
+      return this.perChannel ?
+          fakeQuantWithMinMaxVarsPerChannel(x, lo as Tensor1D, hi as Tensor1D, this.numBits, this.narrowRange) :
+          fakeQuantWithMinMaxVarsInternal(x, lo, hi, this.numBits, this.narrowRange);
+    });
+  }
+
+  /**
+   * The range the layer quantizes with now: per channel when `perChannel`, else one value each.
+   */
+  getRange(): {min: number[], max: number[]} {
+    return tidy(() => {
+      const [lo, hi] = this.effectiveRange();
+      return {min: Array.from(lo.dataSync()), max: Array.from(hi.dataSync())};
+    });
+  }
+
+  /** Sets the range (numbers, or one per channel with `perChannel`). The layer must be built. */
+  setRange(min: number|number[], max: number|number[]): void {
+    const [minW, maxW] = this.rangeWeights();
+    tidy(() => {
+      minW.write(this.rangeTensor(min, minW.shape as number[], 'min'));
+      maxW.write(this.rangeTensor(max, maxW.shape as number[], 'max'));
+    });
+  }
+
+  /**
+   * Starts recording the statistics of the inputs: until `finishCalibration`, `call` passes its
+   * input through unquantized and records its minimum and maximum (per channel with
+   * `perChannel`). `calibrate(model, x)` drives this for every FakeQuant layer of a model.
+   */
+  startCalibration(method: CalibrationMethod = 'minmax'): void {
+    if (method !== 'minmax' && method !== 'average') {
+      throw new Error(`FakeQuant: calibration method must be 'minmax' or 'average', got ${method}.`);
+    }
+    this.discardCalibration();
+    this.calibration = {method, lo: null, hi: null, batches: 0};
+  }
+
+  /**
+   * Ends calibration: sets the range to the recorded statistics (widened to include 0) and
+   * returns true, or returns false (range unchanged) if no batch was seen.
+   */
+  finishCalibration(): boolean {
+    const c = this.calibration;
+    if (c == null) throw new Error(`FakeQuant ${this.name}: finishCalibration without startCalibration.`);
+    this.calibration = null;
+    if (c.lo == null || c.hi == null || c.batches === 0) {
+      dispose([c.lo, c.hi].filter((t): t is Tensor => t != null));
+      return false;
+    }
+    const [minW, maxW] = this.rangeWeights();
+    const {lo, hi} = c;
+    tidy(() => {
+      const scale = c.method === 'average' ? 1 / c.batches : 1;
+      minW.write(minimum(mul(lo, scale), 0));
+      maxW.write(maximum(mul(hi, scale), 0));
+    });
+    dispose([lo, hi]);
+    return true;
+  }
+
+  /** Drops a calibration in progress, if any (the range stays as it was). */
+  discardCalibration(): void {
+    if (this.calibration != null) {
+      dispose([this.calibration.lo, this.calibration.hi].filter((t): t is Tensor => t != null));
+      this.calibration = null;
+    }
+  }
+
+  dispose() {
+    this.discardCalibration();
+    return super.dispose();
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      numBits: this.numBits,
+      narrowRange: this.narrowRange,
+      perChannel: this.perChannel,
+      mode: this.mode,
+      emaDecay: this.emaDecay,
+      initMin: this.initMin,
+      initMax: this.initMax,
+      ...super.getConfig(),
+    };
+  }
+
+  private rangeWeights(): [LayerVariable, LayerVariable] {
+    if (this.minWeight == null || this.maxWeight == null) {
+      throw new Error(`FakeQuant ${this.name} is not built yet (apply it or build its model first).`);
+    }
+    return [this.minWeight, this.maxWeight];
+  }
+
+  /** [min(minW, 0), max(maxW, 0, that + MIN_RANGE)]: contains 0, never empty. */
+  private effectiveRange(): [Tensor, Tensor] {
+    const [minW, maxW] = this.rangeWeights();
+    const lo = minimum(minW.read(), 0);
+    const hi = maximum(maximum(maxW.read(), 0), add(lo, MIN_RANGE));
+    return [lo, hi];
+  }
+
+  /**
+   * TF Model Optimization's `MovingAvgQuantize` (not symmetric): the batch range, widened to
+   * include 0, enters an exponential moving average without zero-debiasing
+   * (`assign_moving_average(v, value, decay, zero_debias=False)`: `v -= (v - value) * (1 - decay)`).
+   * The variables are assigned, not differentiated: no gradient flows from the range to the
+   * inputs through the batch statistics.
+   */
+  private updateMovingAverages(x: Tensor): void {
+    const [minW, maxW] = this.rangeWeights();
+    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
+    const batchMin = minimum(min(x, axes), 0);
+    const batchMax = maximum(max(x, axes), 0);
+    // (1 - decay) in float32, as TF computes it from the float32 decay.
+    const rate = scalar(Math.fround(1 - Math.fround(this.emaDecay)));
+    const minV = minW.read();
+    const maxV = maxW.read();
+    minW.write(sub(minV, mul(sub(minV, batchMin), rate)));
+    maxW.write(sub(maxV, mul(sub(maxV, batchMax), rate)));
+  }
+
+  private observe(x: Tensor, c: CalibrationState): void {
+    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
+    const bMin = min(x, axes);
+    const bMax = max(x, axes);
+    const combine = c.method === 'minmax' ?
+        [(a: Tensor, b: Tensor) => minimum(a, b), (a: Tensor, b: Tensor) => maximum(a, b)] :
+        [(a: Tensor, b: Tensor) => add(a, b), (a: Tensor, b: Tensor) => add(a, b)];
+    const lo = c.lo == null ? bMin : combine[0](c.lo, bMin);
+    const hi = c.hi == null ? bMax : combine[1](c.hi, bMax);
+    dispose([c.lo, c.hi].filter((t): t is Tensor => t != null));
+    c.lo = keep(lo);
+    c.hi = keep(hi);
+    c.batches++;
+  }
+
+  private rangeTensor(value: number|number[], shape: number[], name: string): Tensor {
+    if (shape.length === 0) {
+      if (typeof value !== 'number') {
+        throw new Error(`FakeQuant ${this.name}: ${name} must be a number (the layer is per tensor).`);
+      }
+      return scalar(value);
+    }
+    const values = typeof value === 'number' ? new Array(shape[0]).fill(value) : value;
+    if (values.length !== shape[0]) {
+      throw new Error(
+          `FakeQuant ${this.name}: ${name} needs ${shape[0]} values (one per channel), got ${values.length}.`);
+    }
+    return tensor1d(values);
+  }
+}
+
+/** fakeQuantWithMinMaxVars with tensor ranges (typed for the scalar range tensors used here). */
+function fakeQuantWithMinMaxVarsInternal(
+    x: Tensor, lo: Tensor, hi: Tensor, numBits: number, narrowRange: boolean): Tensor {
+  return fakeQuantWithMinMaxVars(x, lo as Scalar, hi as Scalar, numBits, narrowRange);
+}
+
+serialization.registerClass(FakeQuant);

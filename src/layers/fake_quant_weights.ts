@@ -1,0 +1,192 @@
+/**
+ * `FakeQuantWeights`: a wrapper that fake-quantizes the kernel of a Dense, Conv1D or Conv2D layer
+ * every time the layer runs, as TF Model Optimization's default weight quantizer
+ * (`LastValueQuantizer`): the range is taken from the current kernel (per output channel or for
+ * the whole kernel), symmetric and narrow ([-m, m] with m = max |w|, integers -(2^(b-1) - 1) ..
+ * 2^(b-1) - 1). The kernel gets the straight-through gradient of `fakeQuantWithMinMaxVars`; the
+ * range itself is not differentiated (TF assigns it to a variable).
+ */
+import {abs, max, maximum, min, minimum, mul, neg, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
+import {layers} from '@tensorflow/tfjs-layers';
+import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
+
+import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsPerChannel} from '../index';
+import {allButLastAxis, assertNumBits, Kwargs, LayerArgs, stopGradient} from './common';
+
+type Layer = InstanceType<typeof layers.Layer>;
+
+/** The wrappable layers: their `kernel` has the output channels last. */
+export const KERNEL_LAYERS: ReadonlySet<string> = new Set(['Dense', 'Conv1D', 'Conv2D']);
+
+export interface FakeQuantWeightsArgs extends LayerArgs {
+  /** A Dense, Conv1D or Conv2D layer (not yet applied, or built). */
+  layer: Layer;
+  /** Bit width of the kernel, 2..16. Default 8. */
+  numBits?: number;
+  /** One range per output channel (the kernel's last axis). Default true. */
+  perChannel?: boolean;
+  /**
+   * Narrow range: [-m, m] on 2^b - 1 levels, symmetric around 0 (default true, as TF for weights).
+   * With false, TF's two's-complement range: [min(wMin, -wMax * 2^b / (2^b - 2)), max(wMax, -wMin *
+   * (2^b - 2) / 2^b)] on 2^b levels.
+   */
+  narrowRange?: boolean;
+}
+
+interface KernelLayer {
+  kernel: LayerVariable|{read(): Tensor}|null;
+}
+
+/** Symmetric range of a kernel: per channel (last axis) or for the whole tensor. */
+export function symmetricKernelRange(
+    kernel: Tensor, numBits: number, perChannel: boolean, narrowRange: boolean): [Tensor, Tensor] {
+  return tidy(() => {
+    const axes = perChannel ? allButLastAxis(kernel.rank) : undefined;
+    if (narrowRange) {
+      const m = max(abs(kernel), axes);
+      return [neg(m), m];
+    }
+    // TF Model Optimization's LastValueQuantize, symmetric and not narrow.
+    const ratio = -((2 ** numBits) - 2) / (2 ** numBits);
+    const wMin = minimum(min(kernel, axes), 0);
+    const wMax = maximum(max(kernel, axes), 0);
+    return [minimum(wMin, mul(wMax, 1 / ratio)), maximum(wMax, mul(wMin, ratio))];
+  });
+}
+
+/** Fake-quantizes `kernel` as `FakeQuantWeights` does (used by tests and by the wrapper). */
+export function fakeQuantKernel(
+    kernel: Tensor, numBits = 8, perChannel = true, narrowRange = true): Tensor {
+  return tidy(() => {
+    const [lo, hi] = symmetricKernelRange(kernel, numBits, perChannel, narrowRange).map(
+        (t) => stopGradient(t));
+    return perChannel ?
+        fakeQuantWithMinMaxVarsPerChannel(kernel, lo as Tensor1D, hi as Tensor1D, numBits, narrowRange) :
+        fakeQuantWithMinMaxVars(kernel, lo as Scalar, hi as Scalar, numBits, narrowRange);
+  });
+}
+
+/**
+ * Wraps a Dense, Conv1D or Conv2D layer so that it computes with its kernel fake-quantized. The
+ * wrapper owns no weights: it exposes the wrapped layer's (kernel, bias) as its own, so
+ * `getWeights`/`setWeights`, training and `model.save` see them unchanged.
+ */
+export class FakeQuantWeights extends layers.Layer {
+  /** @nocollapse */
+  static className = 'FakeQuantWeights';
+
+  readonly layer: Layer;
+  readonly numBits: number;
+  readonly perChannel: boolean;
+  readonly narrowRange: boolean;
+
+  constructor(args: FakeQuantWeightsArgs) {
+    super(args);
+    if (args == null || args.layer == null || !(args.layer instanceof layers.Layer)) {
+      throw new Error('FakeQuantWeights: args.layer must be a tfjs layer.');
+    }
+    const className = args.layer.getClassName();
+    if (!KERNEL_LAYERS.has(className)) {
+      throw new Error(
+          `FakeQuantWeights wraps ${[...KERNEL_LAYERS].join(', ')} layers, not ${className}.`);
+    }
+    this.layer = args.layer;
+    this.numBits = args.numBits ?? 8;
+    this.perChannel = args.perChannel ?? true;
+    this.narrowRange = args.narrowRange ?? true;
+    assertNumBits(this.numBits, 'FakeQuantWeights');
+    this.supportsMasking = this.layer.supportsMasking;
+  }
+
+  // The Layer constructor sets `trainable` before `this.layer` exists (see tfjs-layers' Wrapper).
+  get trainable(): boolean {
+    return this.layer != null ? this.layer.trainable : false;
+  }
+
+  set trainable(value: boolean) {
+    if (this.layer != null) this.layer.trainable = value;
+  }
+
+  get trainableWeights(): LayerVariable[] {
+    return this.layer.trainableWeights;
+  }
+
+  get nonTrainableWeights(): LayerVariable[] {
+    return this.layer.nonTrainableWeights;
+  }
+
+  get losses() {
+    return this.layer.losses;
+  }
+
+  build(inputShape: Shape|Shape[]): void {
+    if (!this.layer.built) {
+      // Loading a saved model: skip the initializers, the weights are loaded next (as tfjs does
+      // for the model's own layers).
+      const fast = (this as unknown as {fastWeightInitDuringBuild?: boolean}).fastWeightInitDuringBuild;
+      (this.layer as unknown as {fastWeightInitDuringBuild?: boolean}).fastWeightInitDuringBuild = fast;
+      this.layer.build(inputShape);
+      this.layer.built = true;
+    }
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
+    return this.layer.computeOutputShape(inputShape);
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor|Tensor[] {
+    return tidy(() => {
+      const wrapped = this.layer as unknown as KernelLayer;
+      const kernel = wrapped.kernel;
+      if (kernel == null) throw new Error(`FakeQuantWeights ${this.name}: the wrapped layer has no kernel.`);
+      const quantized = fakeQuantKernel(kernel.read(), this.numBits, this.perChannel, this.narrowRange);
+      // The wrapped layer reads `this.kernel.read()` in its call (as TF Model Optimization's
+      // QuantizeWrapper, which sets `layer.kernel` to the quantized tensor for the call).
+      wrapped.kernel = {read: () => quantized};
+      try {
+        return this.layer.call(inputs, kwargs);
+      } finally {
+        wrapped.kernel = kernel;
+      }
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      layer: {className: this.layer.getClassName(), config: this.layer.getConfig()},
+      numBits: this.numBits,
+      perChannel: this.perChannel,
+      narrowRange: this.narrowRange,
+      ...super.getConfig(),
+    };
+  }
+
+  /** @nocollapse */
+  static fromConfig<T extends serialization.Serializable>(
+      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    const {layer: layerConfig, ...rest} = config as {layer: serialization.ConfigDict};
+    const layer = deserializeLayer(layerConfig);
+    return new cls({...rest, layer} as unknown as serialization.ConfigDict);
+  }
+}
+
+/**
+ * Builds a layer from `{className, config}` with the classes registered in tfjs-core's
+ * serialization map (every tfjs-layers class, and ours).
+ */
+export function deserializeLayer(spec: serialization.ConfigDict): Layer {
+  const className = spec != null ? spec['className'] : undefined;
+  const config = spec != null ? spec['config'] : undefined;
+  if (typeof className !== 'string' || config == null || typeof config !== 'object') {
+    throw new Error(`FakeQuantWeights: improper layer config ${JSON.stringify(spec)}.`);
+  }
+  const entry = serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry == null) {
+    throw new Error(`FakeQuantWeights: unknown layer class ${className} (not registered).`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config as serialization.ConfigDict) as unknown as Layer;
+}
+
+serialization.registerClass(FakeQuantWeights);
