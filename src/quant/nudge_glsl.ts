@@ -6,6 +6,9 @@
  * the nudged bounds that decide the gradient masks. On WebGL2 `divRN` therefore divides the
  * significands with integer long division and rounds to nearest even, bit-exact with IEEE float32.
  * WebGL1 has no integer bit operations: there it is the hardware quotient.
+ *
+ * The nudge runs once per call in a tiny program (NudgeProgram) that writes NUDGE_PARAMS values per
+ * channel; the elementwise programs read them, so no fragment repeats the three exact divisions.
  */
 import {quantRange} from './nudge';
 
@@ -42,21 +45,16 @@ const HARDWARE_DIVISION_GLSL = `
 float divRN(float a, float b) { return a / b; }
 `;
 
-/** Nudge and quantization helpers for a program with the given attrs. */
-export function fakeQuantGlsl(numBits: number, narrowRange: boolean, webglVersion: number): string {
+/** Layout of one channel's row in the nudge-parameter texture written by NudgeProgram. */
+export const NUDGE_PARAMS = ['nudgedMin', 'nudgedMax', 'scale', 'invScale', 'quantZero', 'zeroRange'];
+
+/** Nudge (for NudgeProgram): TF's float32 steps with exact divisions. */
+export function nudgeGlsl(numBits: number, narrowRange: boolean, webglVersion: number): string {
   const {quantMin, quantMax} = quantRange(numBits, narrowRange);
   return `
 ${webglVersion === 2 ? EXACT_DIVISION_GLSL : HARDWARE_DIVISION_GLSL}
 const float QUANT_MIN = ${quantMin.toFixed(1)};
 const float QUANT_MAX = ${quantMax.toFixed(1)};
-
-struct NudgedRange {
-  float nudgedMin;
-  float nudgedMax;
-  float scale;
-  float invScale;
-  float quantZero;
-};
 
 // std::round of a value that may be a tie: exact, unlike floor(v + 0.5) in float32.
 float roundHalfAwayFromZero(float v) {
@@ -66,23 +64,46 @@ float roundHalfAwayFromZero(float v) {
   return v < 0.0 ? -rounded : rounded;
 }
 
-bool isZeroRange(float lo, float hi) {
-  return lo == 0.0 && hi == 0.0;
-}
-
-NudgedRange nudge(float lo, float hi) {
+// The value of NUDGE_PARAMS[param] for the range [lo, hi].
+float nudgeParam(float lo, float hi, int param) {
+  if (param == 5) return (lo == 0.0 && hi == 0.0) ? 1.0 : 0.0;
   float steps = QUANT_MAX - QUANT_MIN;
   float width = hi - lo;
-  NudgedRange r;
-  r.scale = divRN(width, steps);
-  r.invScale = divRN(steps, width);
-  float zeroPointFromMin = QUANT_MIN - divRN(lo, r.scale);
+  float scale = divRN(width, steps);
+  float invScale = divRN(steps, width);
+  if (param == 2) return scale;
+  if (param == 3) return invScale;
+  float zeroPointFromMin = QUANT_MIN - divRN(lo, scale);
   float zeroPoint = zeroPointFromMin < QUANT_MIN ? QUANT_MIN :
       (zeroPointFromMin > QUANT_MAX ? QUANT_MAX : roundHalfAwayFromZero(zeroPointFromMin));
-  r.nudgedMin = (QUANT_MIN - zeroPoint) * r.scale;
-  r.nudgedMax = (QUANT_MAX - zeroPoint) * r.scale;
-  r.quantZero = floor(-r.nudgedMin * r.invScale + 0.5);
-  return r;
+  float nudgedMin = (QUANT_MIN - zeroPoint) * scale;
+  if (param == 0) return nudgedMin;
+  if (param == 1) return (QUANT_MAX - zeroPoint) * scale;
+  return floor(-nudgedMin * invScale + 0.5);
+}
+`;
+}
+
+/**
+ * Quantization helpers over the parameter texture `params` ([channels, NUDGE_PARAMS.length]).
+ * Vars' per-element division uses the hardware quotient and redoes it exactly only where it lands
+ * within a few ulps of a rounding boundary, the only place where the two can disagree.
+ */
+export function fakeQuantGlsl(webglVersion: number): string {
+  return `
+${webglVersion === 2 ? EXACT_DIVISION_GLSL : HARDWARE_DIVISION_GLSL}
+struct NudgedRange {
+  float nudgedMin;
+  float nudgedMax;
+  float scale;
+  float invScale;
+  float quantZero;
+  bool zeroRange;
+};
+
+NudgedRange nudgedRange(int channel) {
+  return NudgedRange(getParams(channel, 0), getParams(channel, 1), getParams(channel, 2),
+                     getParams(channel, 3), getParams(channel, 4), getParams(channel, 5) == 1.0);
 }
 
 // std::max(std::min(v, nudgedMax), nudgedMin): NaN stays NaN (GLSL min/max leave NaN undefined).
@@ -91,10 +112,17 @@ float clampToNudged(float v, NudgedRange r) {
   return belowMax < r.nudgedMin ? r.nudgedMin : belowMax;
 }
 
-// Vars divides by the scale.
+// Vars divides by the scale. The hardware quotient is off by at most a few ulps (GLSL ES allows
+// 2.5): outside a margin of ~10 ulps around a boundary it gives TF's level.
 float fakeQuantDivide(float v, NudgedRange r) {
   float shifted = clampToNudged(v, r) - r.nudgedMin;
-  return floor((divRN(shifted, r.scale) - r.quantZero) + 0.5) * r.scale;
+  float level = (shifted / r.scale - r.quantZero) + 0.5;
+  float fraction = level - floor(level);
+  float margin = max(max(abs(level), r.quantZero), 1.0) * 1.2e-6;
+  if (fraction < margin || fraction > 1.0 - margin) {
+    level = (divRN(shifted, r.scale) - r.quantZero) + 0.5;
+  }
+  return floor(level) * r.scale;
 }
 
 // Args and PerChannel multiply by the separately computed inverse scale.

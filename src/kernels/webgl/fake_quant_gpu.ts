@@ -1,47 +1,64 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantGlsl} from '../../quant/nudge_glsl';
+import {fakeQuantGlsl, NUDGE_PARAMS, nudgeGlsl} from '../../quant/nudge_glsl';
 import {LevelForm} from '../../quant/fake_quant_impl';
 
 /**
- * GLSL reading the range of flat element `index`: scalar range tensors (Vars, Args), or [channels]
- * tensors whose channel is index % channels (PerChannel, TF's flat_inner_dims view).
+ * TF's Nudge per channel: a [channels, NUDGE_PARAMS.length] texture from the range tensors (scalars
+ * or [channels]), computed on the GPU so the range never leaves it. Range tensors left packed by
+ * an optimizer update are read packed, saving the unpack passes.
  */
-export function rangeGlsl(channels: number|null): string {
-  const at = channels == null ? '' : `index - (index / ${channels}) * ${channels}`;
-  return `
-    float rangeMinAt(int index) { return getRangeMin(${at}); }
-    float rangeMaxAt(int index) { return getRangeMax(${at}); }
-  `;
+export class NudgeProgram implements GPGPUProgram {
+  variableNames = ['rangeMin', 'rangeMax'];
+  outputShape: number[];
+  userCode: string;
+  packedInputs: boolean;
+
+  constructor(
+      channels: number|null, attrs: FakeQuantAttrs, webglVersion: number, packedRange: boolean) {
+    this.outputShape = [channels ?? 1, NUDGE_PARAMS.length];
+    this.packedInputs = packedRange;
+    const read = (name: string) => channels == null ?
+        (packedRange ? `${name}().x` : `${name}()`) :
+        (packedRange ? `laneOf(${name}(channel), channel)` : `${name}(channel)`);
+    this.userCode = `
+      ${nudgeGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
+      // A packed 1-D texel holds elements 2k (x) and 2k + 1 (y).
+      float laneOf(vec4 texel, int index) {
+        return index - (index / 2) * 2 == 0 ? texel.x : texel.y;
+      }
+      void main() {
+        ivec2 coords = getOutputCoords();
+        int channel = coords.x;
+        setOutput(nudgeParam(${read('getRangeMin')}, ${read('getRangeMax')}, coords.y));
+      }
+    `;
+  }
 }
 
-/**
- * Elementwise fake-quant of a flat [size] input. The nudge is computed per fragment from the
- * range tensors, so the range never leaves the GPU and the forward op is a single pass.
- */
+/** GLSL for the channel of flat element `index` (TF's flat_inner_dims view), or 0 per tensor. */
+export function channelGlsl(channels: number|null): string {
+  return channels == null ? 'int channelOf(int index) { return 0; }' :
+                            `int channelOf(int index) { return index - (index / ${channels}) * ${channels}; }`;
+}
+
+/** Elementwise fake-quant of a flat [size] input with the parameters of NudgeProgram. */
 export class FakeQuantProgram implements GPGPUProgram {
-  variableNames = ['x', 'rangeMin', 'rangeMax'];
+  variableNames = ['x', 'params'];
   outputShape: number[];
   userCode: string;
 
-  constructor(
-      size: number, channels: number|null, attrs: FakeQuantAttrs, form: LevelForm,
-      webglVersion: number) {
+  constructor(size: number, channels: number|null, form: LevelForm, webglVersion: number) {
     this.outputShape = [size];
     const quantize = form === 'divide' ? 'fakeQuantDivide' : 'fakeQuantMultiply';
     this.userCode = `
-      ${fakeQuantGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
-      ${rangeGlsl(channels)}
+      ${fakeQuantGlsl(webglVersion)}
+      ${channelGlsl(channels)}
       void main() {
         int index = getOutputCoords();
-        float lo = rangeMinAt(index);
-        float hi = rangeMaxAt(index);
-        if (isZeroRange(lo, hi)) {
-          setOutput(0.0);
-          return;
-        }
-        setOutput(${quantize}(getX(index), nudge(lo, hi)));
+        NudgedRange r = nudgedRange(channelOf(index));
+        setOutput(r.zeroRange ? 0.0 : ${quantize}(getX(index), r));
       }
     `;
   }

@@ -1,30 +1,24 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantGlsl} from '../../quant/nudge_glsl';
-import {rangeGlsl} from './fake_quant_gpu';
+import {channelGlsl} from './fake_quant_gpu';
 
 /** dx = gradients * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. */
 export class FakeQuantInputGradientProgram implements GPGPUProgram {
-  variableNames = ['gradients', 'x', 'rangeMin', 'rangeMax'];
+  variableNames = ['gradients', 'x', 'params'];
   outputShape: number[];
   userCode: string;
 
-  constructor(size: number, channels: number|null, attrs: FakeQuantAttrs, webglVersion: number) {
+  constructor(size: number, channels: number|null, webglVersion: number) {
     this.outputShape = [size];
     this.userCode = `
-      ${fakeQuantGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
-      ${rangeGlsl(channels)}
+      ${fakeQuantGlsl(webglVersion)}
+      ${channelGlsl(channels)}
       void main() {
         int index = getOutputCoords();
         float gradient = getGradients(index);
-        float lo = rangeMinAt(index);
-        float hi = rangeMaxAt(index);
-        if (isZeroRange(lo, hi)) {
-          setOutput(gradient);
-          return;
-        }
-        setOutput(gradient * inNudgedRange(getX(index), nudge(lo, hi)));
+        NudgedRange r = nudgedRange(channelOf(index));
+        setOutput(r.zeroRange ? gradient : gradient * inNudgedRange(getX(index), r));
       }
     `;
   }
@@ -38,29 +32,24 @@ export class FakeQuantInputGradientProgram implements GPGPUProgram {
  * columns are 0.
  */
 export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
-  variableNames = ['gradients', 'x', 'rangeMin', 'rangeMax'];
+  variableNames = ['gradients', 'x', 'params'];
   outputShape: number[];
   userCode: string;
   packedOutput = true;
 
-  constructor(
-      rows: number, channels: number|null, windowRows: number, attrs: FakeQuantAttrs,
-      webglVersion: number) {
+  constructor(rows: number, channels: number|null, windowRows: number, webglVersion: number) {
     const width = channels ?? 1;
     const windows = Math.ceil(rows / windowRows);
     this.outputShape = [2, 2 * windows * width];
     this.userCode = `
-      ${fakeQuantGlsl(attrs.numBits, attrs.narrowRange, webglVersion)}
-      ${rangeGlsl(channels)}
+      ${fakeQuantGlsl(webglVersion)}
       void main() {
         int j = getOutputCoords().y / 2;
         int window = j / ${width};
         int channel = j - window * ${width};
-        float lo = rangeMinAt(channel);
-        float hi = rangeMaxAt(channel);
+        NudgedRange r = nudgedRange(channel);
         vec2 sums = vec2(0.0);
-        if (!isZeroRange(lo, hi)) {
-          NudgedRange r = nudge(lo, hi);
+        if (!r.zeroRange) {
           for (int i = 0; i < ${windowRows}; i++) {
             int row = window * ${windowRows} + i;
             if (row >= ${rows}) break;
@@ -74,21 +63,27 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   }
 }
 
-/** Second pass: one of the two totals per channel (row 0: below the range, row 1: above). */
-export class FakeQuantRangeGradientTotalProgram implements GPGPUProgram {
+/**
+ * Second pass: both totals per channel in one flat [2 * channels] output, the below-range sums
+ * first; the kernel splits it with free (shallow) slices.
+ */
+export class FakeQuantRangeGradientTotalsProgram implements GPGPUProgram {
   variableNames = ['partials'];
   outputShape: number[];
   userCode: string;
   packedInputs = true;
 
-  constructor(windows: number, channels: number, row: 0|1) {
-    this.outputShape = [channels];
+  constructor(windows: number, channels: number) {
+    this.outputShape = [2 * channels];
     this.userCode = `
       void main() {
-        int channel = getOutputCoords();
+        int index = getOutputCoords();
+        bool above = index >= ${channels};
+        int channel = above ? index - ${channels} : index;
         float total = 0.0;
         for (int k = 0; k < ${windows}; k++) {
-          total += getPartials(0, 2 * (k * ${channels} + channel)).${row === 0 ? 'x' : 'z'};
+          vec4 partial = getPartials(0, 2 * (k * ${channels} + channel));
+          total += above ? partial.z : partial.x;
         }
         setOutput(total);
       }

@@ -1,11 +1,11 @@
 /** Kernel bodies shared by the webgl kernels: each kernel file only picks its range and form. */
-import {TensorInfo, util} from '@tensorflow/tfjs-core';
+import {getKernel, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
-import {FakeQuantProgram} from './fake_quant_gpu';
-import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalProgram} from './fake_quant_grad_gpu';
+import {FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
+import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalsProgram} from './fake_quant_grad_gpu';
 import {cpuValues, disposeAll, flatUnpacked, warnOnceIfHalfFloat, webglVersion, withShape} from './webgl_util';
 
 /** Range tensors: scalars (channels null) or [channels] vectors for PerChannel. */
@@ -29,6 +29,16 @@ function rangeInputs(range: WebGLRange): TensorInfo[] {
   return [range.min, range.max];
 }
 
+/** One program: TF's nudge of every channel, as a [channels, 6] parameter texture. */
+function nudgeParams(
+    backend: MathBackendWebGL, range: WebGLRange, attrs: FakeQuantAttrs): TensorInfo {
+  const packedRange = rangeInputs(range).every(t => backend.texData.get(t.dataId).isPacked);
+  return backend.runWebGLProgram(
+      new NudgeProgram(range.channels, attrs, webglVersion(), packedRange), rangeInputs(range),
+      'float32');
+}
+
+/** Two programs: the nudge, then the elementwise quantization. */
 export function webglFakeQuant(
     backend: MathBackendWebGL, x: TensorInfo, range: WebGLRange, attrs: FakeQuantAttrs,
     form: LevelForm): TensorInfo {
@@ -41,10 +51,10 @@ export function webglFakeQuant(
     return backend.makeTensorInfo(x.shape, 'float32', values);
   }
   warnOnceIfHalfFloat();
-  const temps: TensorInfo[] = [];
-  const program = new FakeQuantProgram(size, range.channels, attrs, form, webglVersion());
+  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs)];
   const out = backend.runWebGLProgram(
-      program, [flatUnpacked(backend, x, temps), ...rangeInputs(range)], 'float32');
+      new FakeQuantProgram(size, range.channels, form, webglVersion()),
+      [flatUnpacked(backend, x, temps), temps[0]], 'float32');
   disposeAll(backend, temps);
   return withShape(out, x.shape);
 }
@@ -77,31 +87,39 @@ function reductionWindowRows(rows: number): number {
   return Math.max(1, Math.ceil(Math.sqrt(rows)));
 }
 
+/** Elements [begin, begin + size) of an unpacked flat tensor: tfjs's Slice shares the texture. */
+function shallowSlice(
+    backend: MathBackendWebGL, x: TensorInfo, begin: number, size: number): TensorInfo {
+  return getKernel('Slice', 'webgl')!.kernelFunc(
+             {inputs: {x}, backend, attrs: {begin: [begin], size: [size]}}) as TensorInfo;
+}
+
 /**
- * Both range gradients from one fused pass over the data (partial sums of both masks) and one
- * tiny pass per total.
+ * Both range gradients in two programs: partial sums of both masks from one pass that reads the
+ * data once, then both totals, split into the two outputs without a copy.
  */
 function rangeGradients(
-    backend: MathBackendWebGL, programInputs: TensorInfo[], size: number, range: WebGLRange,
-    attrs: FakeQuantAttrs): TensorInfo[] {
+    backend: MathBackendWebGL, programInputs: TensorInfo[], size: number,
+    range: WebGLRange): TensorInfo[] {
   const channels = range.channels ?? 1;
   const rows = size / channels;
   const windowRows = reductionWindowRows(rows);
   const partials = backend.runWebGLProgram(
-      new FakeQuantRangeGradientPartialsProgram(
-          rows, range.channels, windowRows, attrs, webglVersion()),
+      new FakeQuantRangeGradientPartialsProgram(rows, range.channels, windowRows, webglVersion()),
       programInputs, 'float32', undefined, /* preventEagerUnpackingOfOutput */ true);
-  const windows = Math.ceil(rows / windowRows);
-  const totals = ([0, 1] as const).map(
-      row => backend.runWebGLProgram(
-          new FakeQuantRangeGradientTotalProgram(windows, channels, row), [partials], 'float32'));
-  backend.disposeIntermediateTensorInfo(partials);
-  return [withShape(totals[0], range.min.shape), withShape(totals[1], range.max.shape)];
+  const totals = backend.runWebGLProgram(
+      new FakeQuantRangeGradientTotalsProgram(Math.ceil(rows / windowRows), channels), [partials],
+      'float32');
+  const below = shallowSlice(backend, totals, 0, channels);
+  const above = shallowSlice(backend, totals, channels, channels);
+  disposeAll(backend, [partials, totals]);
+  return [withShape(below, range.min.shape), withShape(above, range.max.shape)];
 }
 
 /**
- * [backpropsWrtInput, backpropWrtMin, backpropWrtMax] in four programs whatever the size, or only
- * [backpropsWrtInput] (one program) when `withRangeGradients` is false (Args).
+ * [backpropsWrtInput, backpropWrtMin, backpropWrtMax] in four programs whatever the size (nudge,
+ * input gradient, partial sums, totals), or only [backpropsWrtInput] (two programs) when
+ * `withRangeGradients` is false (Args).
  */
 export function webglFakeQuantGradient(
     backend: MathBackendWebGL, gradients: TensorInfo, x: TensorInfo, range: WebGLRange,
@@ -116,16 +134,14 @@ export function webglFakeQuantGradient(
     return all;
   }
   warnOnceIfHalfFloat();
-  const temps: TensorInfo[] = [];
-  const programInputs = [
-    flatUnpacked(backend, gradients, temps), flatUnpacked(backend, x, temps),
-    ...rangeInputs(range),
-  ];
+  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs)];
+  const programInputs =
+      [flatUnpacked(backend, gradients, temps), flatUnpacked(backend, x, temps), temps[0]];
   const dx = backend.runWebGLProgram(
-      new FakeQuantInputGradientProgram(size, range.channels, attrs, webglVersion()),
-      programInputs, 'float32');
+      new FakeQuantInputGradientProgram(size, range.channels, webglVersion()), programInputs,
+      'float32');
   const outputs = [withShape(dx, x.shape)];
-  if (withRangeGradients) outputs.push(...rangeGradients(backend, programInputs, size, range, attrs));
+  if (withRangeGradients) outputs.push(...rangeGradients(backend, programInputs, size, range));
   disposeAll(backend, temps);
   return outputs;
 }
