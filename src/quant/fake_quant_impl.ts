@@ -60,12 +60,14 @@ function backpropChannel(
   const dx = out.backpropsWrtInput;
   let sumBelow = 0;
   let sumAbove = 0;
+  // Masks as numbers (`&` and unary `+` of booleans), not branches: out-of-range elements are
+  // common in QAT and a mispredicted branch costs more than the arithmetic.
   for (let i = c; i < x.length; i += stride) {
     const v = x[i];
     const g = dy[i];
-    dx[i] = g * (v >= nudgedMin && v <= nudgedMax ? 1 : 0);
-    sumBelow = f32(sumBelow + g * (v < nudgedMin ? 1 : 0));
-    sumAbove = f32(sumAbove + g * (v > nudgedMax ? 1 : 0));
+    dx[i] = g * (+(v >= nudgedMin) & +(v <= nudgedMax));
+    sumBelow = f32(sumBelow + g * +(v < nudgedMin));
+    sumAbove = f32(sumAbove + g * +(v > nudgedMax));
   }
   out.backpropWrtMin[c] = sumBelow;
   out.backpropWrtMax[c] = sumAbove;
