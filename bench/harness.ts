@@ -1,0 +1,720 @@
+/**
+ * The benchmark itself, shared by the Node bench (cpu backend, bench_cpu.ts) and the browser page
+ * (webgl backend, browser_page.ts). For each size it builds the cases, checks that they compute the
+ * same thing (untimed), warms up (interleaved, at least `warmupMs`), then times interleaved rounds
+ * and records medians and min–max, kernel and program counts and peak extra bytes.
+ *
+ * What one timed call of a case does:
+ * - cpu: the op and reading every output back with dataSync (free on cpu: it returns the backing
+ *   array), then disposing everything.
+ * - webgl: the op with its inputs already on the GPU. The gradient's two scalar sums are read with
+ *   dataSync; dx stays on the GPU (a training step hands it to the next op). It is computed before
+ *   the sums (in every case), and WebGL runs commands in order, so the blocking read of the sums
+ *   also waits for dx. The forward output stays on the GPU too: one element of it is read (a slice
+ *   plus a one-texel read-back) to wait for the pass. Chrome's gl.finish() does not wait (it only
+ *   flushes), so it is no barrier. Then everything is disposed. The GPU kernelMs column
+ *   (tf.time, timer queries) is a second view that does not depend on read-back latency.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+
+import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../src';
+import {CaseResult, Check, Group, median, Role, sizeLabel, summarize} from './report';
+
+const f32 = Math.fround;
+
+export interface RunOptions {
+  backend: 'cpu'|'webgl';
+  sizes: number[];
+  quick: boolean;
+  /** Interleaved warm-up per size, at least this long (first-touch memory, JIT, shader compiles). */
+  warmupMs: number;
+  /** ...and at least this many calls of every case. */
+  minWarmCalls: number;
+  minRounds: number;
+  maxRounds: number;
+  /** Stop adding rounds (after minRounds) once the timed rounds of a size took this long. */
+  sizeBudgetMs: number;
+  /** Calls are batched so that one sample lasts about this long (browser timers are coarse). */
+  targetSampleMs: number;
+  maxCallsPerSample: number;
+  numBits: number;
+  narrowRange: boolean;
+  /**
+   * webgl: the main cases get x and dy as unpacked textures (as tfjs uploads a fresh tensor for an
+   * unpacked program). With this set, some cases also run on a second copy stored packed (as the
+   * output of most tfjs webgl ops with WEBGL_PACK, e.g. matMul, conv2d and binary ops, so what a
+   * layer usually hands to the fake-quant op); their ids end in '@packed'.
+   */
+  packedVariants: boolean;
+  /** webgl: also read one element of dx per gradient call (a check that the sums wait for dx). */
+  readDxElement: boolean;
+  /** Only run cases whose id matches (plus the ones every ratio needs are NOT added). */
+  filter?: RegExp;
+  log: (msg: string) => void;
+  onResult?: (r: CaseResult) => void;
+  onCheck?: (c: Check) => void;
+}
+
+export function defaultOptions(
+    backend: 'cpu'|'webgl', quick: boolean, where: 'node'|'browser'): Omit<RunOptions, 'log'> {
+  return {
+    backend,
+    quick,
+    sizes: quick ? [1e4, 1e5] : [1e4, 1e5, 1e6, 4e6],
+    warmupMs: 1000,
+    minWarmCalls: quick ? 2 : 3,
+    minRounds: quick ? 5 : 7,
+    maxRounds: quick ? 7 : 25,
+    sizeBudgetMs: quick ? 4000 : 25000,
+    targetSampleMs: where === 'browser' ? 5 : 2,
+    maxCallsPerSample: 50,
+    numBits: 8,
+    narrowRange: false,
+    packedVariants: true,
+    readDxElement: false,
+  };
+}
+
+/** The range every case uses: [-1, 1], 8 bits -> nudged [-0.99607843, 1.00392163]. */
+const RANGE_MIN = -1;
+const RANGE_MAX = 1;
+
+interface Case {
+  id: string;
+  label: string;
+  group: Group;
+  role: Role;
+  main: boolean;
+  /** One complete timed call: op, read-backs / barrier, dispose. */
+  run: () => void;
+  /** The op only, returning its outputs (for tf.profile); absent for JS loops. */
+  op?: () => tf.Tensor[];
+}
+
+/** mulberry32: deterministic inputs. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** x uniform in [-1.5, 1.5] (about a third outside [-1, 1]), dy uniform in [-1, 1]. */
+function makeInputs(n: number): {x: Float32Array, dy: Float32Array} {
+  const r = rng(0x5eed + n);
+  const x = new Float32Array(n);
+  const dy = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = (r() * 2 - 1) * 1.5;
+    dy[i] = r() * 2 - 1;
+  }
+  return {x, dy};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Composites: TF's formulas written with stock tfjs ops, the nudge computed from the min/max
+// tensors on the backend (scalar ops), as a user without this package would.
+
+interface NudgeTensors {
+  nudgedMin: tf.Scalar;
+  nudgedMax: tf.Scalar;
+  scale: tf.Scalar;
+}
+
+function nudgeTensors(min: tf.Scalar, max: tf.Scalar, numBits: number, narrowRange: boolean):
+    NudgeTensors {
+  const qmin = narrowRange ? 1 : 0;
+  const qmax = 2 ** numBits - 1;
+  const width = tf.sub(max, min);
+  const scale = tf.div(width, qmax - qmin) as tf.Scalar;
+  const zeroPointFromMin = tf.sub(qmin, tf.div(min, scale));
+  // std::round of a value clipped to [qmin, qmax] (never negative): floor(v + 0.5).
+  const zeroPoint = tf.floor(tf.add(tf.clipByValue(zeroPointFromMin, qmin, qmax), 0.5));
+  return {
+    nudgedMin: tf.mul(tf.sub(qmin, zeroPoint), scale) as tf.Scalar,
+    nudgedMax: tf.mul(tf.sub(qmax, zeroPoint), scale) as tf.Scalar,
+    scale,
+  };
+}
+
+/** quant_zero = floor(-nudgedMin * inv_scale + 0.5), inv_scale a division of its own. */
+function quantZeroTensor(
+    min: tf.Scalar, max: tf.Scalar, nudgedMin: tf.Scalar, numBits: number,
+    narrowRange: boolean): tf.Scalar {
+  const steps = 2 ** numBits - 1 - (narrowRange ? 1 : 0);
+  const invScale = tf.div(steps, tf.sub(max, min));
+  return tf.floor(tf.add(tf.mul(tf.neg(nudgedMin), invScale), 0.5)) as tf.Scalar;
+}
+
+/** out = floor(((c - nudgedMin) / scale - quantZero) + 0.5) * scale (TF's Vars form). */
+function quantizeClamped(c: tf.Tensor, nudgedMin: tf.Tensor, scale: tf.Tensor, quantZero: tf.Tensor):
+    tf.Tensor {
+  const level = tf.floor(tf.add(tf.sub(tf.div(tf.sub(c, nudgedMin), scale), quantZero), 0.5));
+  return tf.mul(level, scale);
+}
+
+type Forward = (x: tf.Tensor, min: tf.Scalar, max: tf.Scalar, bits: number, narrow: boolean) =>
+    tf.Tensor;
+
+const FORWARD_COMPOSITES: Array<{id: string, label: string, fn: Forward}> = [
+  {
+    id: 'minMax',
+    label: 'composite fwd (minimum/maximum with nudge tensors)',
+    fn: (x, min, max, bits, narrow) => {
+      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
+      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
+      const clamped = tf.maximum(tf.minimum(x, nudgedMax), nudgedMin);
+      return quantizeClamped(clamped, nudgedMin, scale, quantZero);
+    },
+  },
+  {
+    id: 'clipByValue',
+    label: 'composite fwd (nudged bounds read back, clipByValue)',
+    fn: (x, min, max, bits, narrow) => {
+      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
+      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
+      // clipByValue only takes numbers: one read-back of both nudged bounds.
+      const [lo, hi] = tf.stack([nudgedMin, nudgedMax]).dataSync();
+      return quantizeClamped(tf.clipByValue(x, lo, hi), nudgedMin, scale, quantZero);
+    },
+  },
+];
+
+interface Grads {
+  dx: tf.Tensor;
+  dMin: tf.Scalar;
+  dMax: tf.Scalar;
+}
+type Gradient = (dy: tf.Tensor, x: tf.Tensor, min: tf.Scalar, max: tf.Scalar, bits: number,
+                 narrow: boolean) => Grads;
+
+const GRADIENT_COMPOSITES: Array<{id: string, label: string, fn: Gradient}> = [
+  {
+    // TF's own formulation: multiply by float masks (Inf/NaN and -0 behave as in TF).
+    id: 'maskMul',
+    label: 'composite grad (greaterEqual/lessEqual/logicalAnd, cast, mul, sum)',
+    fn: (dy, x, min, max, bits, narrow) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
+      return {
+        dx: tf.mul(dy, tf.cast(inRange, 'float32')),
+        dMin: tf.sum(tf.mul(dy, tf.cast(tf.less(x, nudgedMin), 'float32'))),
+        dMax: tf.sum(tf.mul(dy, tf.cast(tf.greater(x, nudgedMax), 'float32'))),
+      };
+    },
+  },
+  {
+    id: 'where',
+    label: 'composite grad (where with zeros, sum)',
+    fn: (dy, x, min, max, bits, narrow) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const zeros = tf.zerosLike(dy);
+      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
+      return {
+        dx: tf.where(inRange, dy, zeros),
+        dMin: tf.sum(tf.where(tf.less(x, nudgedMin), dy, zeros)),
+        dMax: tf.sum(tf.where(tf.greater(x, nudgedMax), dy, zeros)),
+      };
+    },
+  },
+  {
+    // Masks from step() of differences: no bool tensors and no casts.
+    id: 'step',
+    label: 'composite grad (step masks, 1 - below - above, mul, sum)',
+    fn: (dy, x, min, max, bits, narrow) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const below = tf.step(tf.sub(nudgedMin, x));
+      const above = tf.step(tf.sub(x, nudgedMax));
+      return {
+        dx: tf.mul(dy, tf.sub(tf.sub(1, below), above)),
+        dMin: tf.sum(tf.mul(dy, below)),
+        dMax: tf.sum(tf.mul(dy, above)),
+      };
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Plain Float32Array loops (cpu only): the same TF-exact work, nudge computed once per call.
+
+function loopGradient(
+    dy: Float32Array, x: Float32Array, min: number, max: number, bits: number, narrow: boolean,
+    dx: Float32Array): [number, number] {
+  const {nudgedMin: lo, nudgedMax: hi} = nudge(min, max, quantRange(bits, narrow));
+  let below = 0;
+  let above = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    const g = dy[i];
+    dx[i] = g * (v >= lo && v <= hi ? 1 : 0);
+    below = f32(below + g * (v < lo ? 1 : 0));
+    above = f32(above + g * (v > hi ? 1 : 0));
+  }
+  return [below, above];
+}
+
+/**
+ * The same work with the comparisons turned into numbers (`+(v < lo)`) instead of branches: no
+ * branch mispredictions on data that is partly out of range. Bit-identical results (NaN, -0).
+ */
+function loopGradientBranchless(
+    dy: Float32Array, x: Float32Array, min: number, max: number, bits: number, narrow: boolean,
+    dx: Float32Array): [number, number] {
+  const {nudgedMin: lo, nudgedMax: hi} = nudge(min, max, quantRange(bits, narrow));
+  let below = 0;
+  let above = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    const g = dy[i];
+    dx[i] = g * (+(v >= lo) & +(v <= hi));
+    below = f32(below + g * +(v < lo));
+    above = f32(above + g * +(v > hi));
+  }
+  return [below, above];
+}
+
+/** The forward loop with the clamp as Math.max(Math.min(v, hi), lo) (NaN still propagates). */
+function loopForwardMinMax(
+    x: Float32Array, min: number, max: number, bits: number, narrow: boolean,
+    out: Float32Array): void {
+  const {nudgedMin: lo, nudgedMax: hi, scale, quantZero} = nudge(min, max, quantRange(bits, narrow));
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const c = Math.max(Math.min(x[i], hi), lo);
+    const unrounded = f32(f32(c - lo) / scale);
+    out[i] = Math.floor(f32(f32(unrounded - quantZero) + 0.5)) * scale;
+  }
+}
+
+function loopForward(
+    x: Float32Array, min: number, max: number, bits: number, narrow: boolean,
+    out: Float32Array): void {
+  const {nudgedMin: lo, nudgedMax: hi, scale, quantZero} = nudge(min, max, quantRange(bits, narrow));
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    const c = (hi < v ? hi : v) < lo ? lo : (hi < v ? hi : v);
+    const unrounded = f32(f32(c - lo) / scale);
+    out[i] = Math.floor(f32(f32(unrounded - quantZero) + 0.5)) * scale;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function compare(a: ArrayLike<number>, b: ArrayLike<number>): {mismatches: number, maxAbs: number} {
+  let mismatches = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) {
+      mismatches++;
+      maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
+    }
+  }
+  return {mismatches, maxAbs};
+}
+
+interface Env {
+  backend: 'cpu'|'webgl';
+  webgl?: MathBackendWebGL;
+  programCount: () => number;
+  /** While set, the class name of every program run is pushed here. */
+  recorder: {names: string[]|null};
+  now: () => number;
+}
+
+function setUpEnv(backend: 'cpu'|'webgl'): Env {
+  const now = () => performance.now();
+  const recorder: {names: string[]|null} = {names: null};
+  if (backend === 'cpu') return {backend, programCount: () => 0, recorder, now};
+  const webgl = tf.backend() as unknown as MathBackendWebGL;
+  // Count every program run (op kernels, pack/unpack, uploads of JS constants, read-back decodes).
+  type RunProgram = MathBackendWebGL['runWebGLProgram'];
+  const holder = webgl as unknown as
+      {runWebGLProgram: RunProgram, __benchCount?: number, __benchRecorder?: typeof recorder};
+  holder.__benchRecorder = recorder;
+  if (holder.__benchCount === undefined) {
+    holder.__benchCount = 0;
+    const original = holder.runWebGLProgram;
+    holder.runWebGLProgram = function(this: MathBackendWebGL, ...args: Parameters<RunProgram>) {
+      holder.__benchCount!++;
+      holder.__benchRecorder!.names?.push(args[0].constructor.name);
+      return original.apply(this, args);
+    } as RunProgram;
+  }
+  return {backend, webgl, programCount: () => holder.__benchCount!, recorder, now};
+}
+
+/** The cases that also run on packed x and dy (webgl, RunOptions.packedVariants). */
+const PACKED_VARIANT_IDS = new Set(
+    ['ours.grad', 'composite.grad.maskMul', 'floor.mulSum', 'ours.fwd', 'composite.fwd.minMax']);
+
+interface Tensors {
+  x: tf.Tensor;
+  dy: tf.Tensor;
+  min: tf.Variable;
+  max: tf.Variable;
+}
+
+function buildCases(
+    env: Env, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
+    variant?: {suffix: string, labelSuffix: string, ids: Set<string>}): Case[] {
+  const {x, dy} = t;
+  const min = t.min as unknown as tf.Scalar;
+  const max = t.max as unknown as tf.Scalar;
+  const bits = opts.numBits;
+  const narrow = opts.narrowRange;
+  const isCpu = env.backend === 'cpu';
+  // Read-back policy (see the file comment).
+  const readScalar = (s: tf.Tensor) => void s.dataSync();
+  const readOneElement = (y: tf.Tensor) => void tf.slice(tf.reshape(y, [-1]), [0], [1]).dataSync();
+  const readGrads = (g: Grads) => {
+    readScalar(g.dMin);
+    readScalar(g.dMax);
+    if (isCpu) {
+      g.dx.dataSync();
+    } else if (opts.readDxElement) {
+      readOneElement(g.dx);
+    }
+  };
+  const readForward = (y: tf.Tensor) => {
+    if (isCpu) {
+      y.dataSync();
+    } else {
+      readOneElement(y);
+    }
+  };
+
+  const cases: Case[] = [];
+  const oursGrad = (): Grads => {
+    const r = fakeQuantWithMinMaxVarsGradient(dy, x, min, max, bits, narrow);
+    return {dx: r.backpropsWrtInput, dMin: r.backpropWrtMin, dMax: r.backpropWrtMax};
+  };
+  cases.push({
+    id: 'ours.grad', label: 'fakeQuantWithMinMaxVarsGradient', group: 'gradient', role: 'ours',
+    main: true,
+    run: () => tf.tidy(() => readGrads(oursGrad())),
+    op: () => {
+      const g = oursGrad();
+      return [g.dx, g.dMin, g.dMax];
+    },
+  });
+  for (const c of GRADIENT_COMPOSITES) {
+    cases.push({
+      id: `composite.grad.${c.id}`, label: c.label, group: 'gradient', role: 'composite',
+      main: true,
+      run: () => tf.tidy(() => readGrads(c.fn(dy, x, min, max, bits, narrow))),
+      op: () => {
+        const g = c.fn(dy, x, min, max, bits, narrow);
+        return [g.dx, g.dMin, g.dMax];
+      },
+    });
+  }
+  cases.push({
+    id: 'floor.mulSum', label: 'floor: one mul + one sum', group: 'floor', role: 'floor',
+    main: true,
+    run: () => tf.tidy(() => readScalar(tf.sum(tf.mul(dy, x)))),
+    op: () => [tf.sum(tf.mul(dy, x))],
+  });
+  cases.push({
+    id: 'ours.fwd', label: 'fakeQuantWithMinMaxVars', group: 'forward', role: 'ours', main: true,
+    run: () => tf.tidy(() => readForward(fakeQuantWithMinMaxVars(x, min, max, bits, narrow))),
+    op: () => [fakeQuantWithMinMaxVars(x, min, max, bits, narrow)],
+  });
+  for (const c of FORWARD_COMPOSITES) {
+    cases.push({
+      id: `composite.fwd.${c.id}`, label: c.label, group: 'forward', role: 'composite', main: true,
+      run: () => tf.tidy(() => readForward(c.fn(x, min, max, bits, narrow))),
+      op: () => [c.fn(x, min, max, bits, narrow)],
+    });
+  }
+  if (isCpu) {
+    // min/max as numbers, read once (the loops get the same values the ops read from the tensors).
+    const minV = t.min.dataSync()[0];
+    const maxV = t.max.dataSync()[0];
+    const n = arrays.x.length;
+    const dxPre = new Float32Array(n);
+    const yPre = new Float32Array(n);
+    cases.push({
+      id: 'loop.grad', label: 'plain loop grad (fresh output array)', group: 'gradient',
+      role: 'loop', main: true,
+      run: () => void loopGradient(arrays.dy, arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
+    });
+    cases.push({
+      id: 'loop.grad.prealloc', label: 'plain loop grad (preallocated output)', group: 'gradient',
+      role: 'loop', main: false,
+      run: () => void loopGradient(arrays.dy, arrays.x, minV, maxV, bits, narrow, dxPre),
+    });
+    cases.push({
+      id: 'loop.grad.branchless', label: 'plain loop grad, branchless masks (fresh output array)',
+      group: 'gradient', role: 'loop', main: false,
+      run: () => void loopGradientBranchless(
+          arrays.dy, arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
+    });
+    cases.push({
+      id: 'loop.fwd', label: 'plain loop fwd (fresh output array)', group: 'forward', role: 'loop',
+      main: true,
+      run: () => loopForward(arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
+    });
+    cases.push({
+      id: 'loop.fwd.minMax', label: 'plain loop fwd, Math.min/max clamp (fresh output array)',
+      group: 'forward', role: 'loop', main: false,
+      run: () => loopForwardMinMax(arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
+    });
+    cases.push({
+      id: 'loop.fwd.prealloc', label: 'plain loop fwd (preallocated output)', group: 'forward',
+      role: 'loop', main: false,
+      run: () => loopForward(arrays.x, minV, maxV, bits, narrow, yPre),
+    });
+  }
+  let chosen = cases;
+  if (variant) {
+    chosen = cases.filter(c => variant.ids.has(c.id)).map(c => ({
+      ...c, id: c.id + variant.suffix, label: c.label + variant.labelSuffix, main: false,
+    }));
+  }
+  return opts.filter ? chosen.filter(c => opts.filter!.test(c.id)) : chosen;
+}
+
+/** A float32 tensor uploaded now to the GPU, packed or not (what runWebGLProgram does). */
+function uploaded(env: Env, values: Float32Array, packed: boolean): tf.Tensor {
+  const t = tf.tensor1d(values);
+  if (env.webgl) {
+    env.webgl.texData.get(t.dataId).isPacked = packed;
+    env.webgl.uploadToGPU(t.dataId);
+  }
+  return t;
+}
+
+/** Untimed: every case must compute what the JS reference computes. */
+function sanityChecks(
+    n: number, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
+    packed?: Tensors): Check[] {
+  const checks: Check[] = [];
+  const bits = opts.numBits;
+  const narrow = opts.narrowRange;
+  const min = t.min as unknown as tf.Scalar;
+  const max = t.max as unknown as tf.Scalar;
+  const {scale} = nudge(RANGE_MIN, RANGE_MAX, quantRange(bits, narrow));
+  const refY = new Float32Array(n);
+  loopForward(arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, refY);
+  const refDx = new Float32Array(n);
+  const [refMin, refMax] = loopGradient(arrays.dy, arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, refDx);
+  let absSum = 0;
+  for (let i = 0; i < n; i++) absSum += Math.abs(arrays.dy[i]);
+  // float32 sums in another order: allow 1e-5 of the sum of |dy|.
+  const sumTol = 1e-5 * absSum;
+
+  const checkForward = (what: string, y: tf.Tensor, exact: boolean) => {
+    const {mismatches, maxAbs} = compare(y.dataSync(), refY);
+    const ok = exact ? mismatches === 0 : mismatches <= 1e-4 * n && maxAbs <= scale * 1.01;
+    checks.push({n, what, ok, detail: `${mismatches} of ${n} differ from the JS loop` +
+        (mismatches ? `, max |diff| ${maxAbs.toPrecision(3)} (scale ${scale.toPrecision(3)})` : '')});
+  };
+  const checkGrads = (what: string, g: Grads, exact: boolean) => {
+    const {mismatches} = compare(g.dx.dataSync(), refDx);
+    const dMin = g.dMin.dataSync()[0];
+    const dMax = g.dMax.dataSync()[0];
+    const sumsOk = exact && opts.backend === 'cpu' ?
+        dMin === refMin && dMax === refMax :
+        Math.abs(dMin - refMin) <= sumTol && Math.abs(dMax - refMax) <= sumTol;
+    const ok = mismatches === 0 && sumsOk;
+    checks.push({n, what, ok, detail: `dx: ${mismatches} of ${n} differ; sums ${dMin.toPrecision(7)}, ` +
+        `${dMax.toPrecision(7)} vs loop ${refMin.toPrecision(7)}, ${refMax.toPrecision(7)}`});
+  };
+  {
+    const y = new Float32Array(n);
+    loopForwardMinMax(arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, y);
+    const fwd = compare(y, refY);
+    const dx = new Float32Array(n);
+    const [b, a] = loopGradientBranchless(arrays.dy, arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, dx);
+    const grad = compare(dx, refDx);
+    checks.push({
+      n, what: 'loop variants (branchless grad, min/max fwd)',
+      ok: fwd.mismatches === 0 && grad.mismatches === 0 && b === refMin && a === refMax,
+      detail: `fwd ${fwd.mismatches} differ, dx ${grad.mismatches} differ, sums ${
+          b === refMin && a === refMax ? 'equal' : 'differ'}`,
+    });
+  }
+  tf.tidy(() => {
+    checkForward('ours fwd', fakeQuantWithMinMaxVars(t.x, min, max, bits, narrow), true);
+    const r = fakeQuantWithMinMaxVarsGradient(t.dy, t.x, min, max, bits, narrow);
+    checkGrads('ours grad', {dx: r.backpropsWrtInput, dMin: r.backpropWrtMin, dMax: r.backpropWrtMax},
+               true);
+    for (const c of FORWARD_COMPOSITES) {
+      checkForward(`composite fwd ${c.id}`, c.fn(t.x, min, max, bits, narrow), false);
+    }
+    for (const c of GRADIENT_COMPOSITES) {
+      checkGrads(`composite grad ${c.id}`, c.fn(t.dy, t.x, min, max, bits, narrow), false);
+    }
+    if (packed) {
+      checkForward('ours fwd @packed', fakeQuantWithMinMaxVars(packed.x, min, max, bits, narrow), true);
+      const p = fakeQuantWithMinMaxVarsGradient(packed.dy, packed.x, min, max, bits, narrow);
+      checkGrads('ours grad @packed',
+                 {dx: p.backpropsWrtInput, dMin: p.backpropWrtMin, dMax: p.backpropWrtMax}, true);
+    }
+  });
+  return checks;
+}
+
+async function yieldToEventLoop(): Promise<void> {
+  await new Promise<void>(resolve => setTimeout(resolve, 0));
+}
+
+function timeCalls(c: Case, calls: number, now: () => number): number {
+  const t0 = now();
+  for (let i = 0; i < calls; i++) c.run();
+  return (now() - t0) / calls;
+}
+
+/** ['A', 'B', 'B'] -> 'A, B×2' (first-seen order). */
+function countNames(names: string[]): string {
+  const counts = new Map<string, number>();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([n, k]) => (k > 1 ? `${n}×${k}` : n)).join(', ');
+}
+
+async function profileCase(c: Case, env: Env): Promise<{
+  kernels: number|null, kernelNames?: string, peakExtraBytes: number|null, programs: number|null,
+  programNames?: string, kernelMs: number|null,
+}> {
+  let kernels: number|null = null;
+  let kernelNames: string|undefined;
+  let peakExtraBytes: number|null = null;
+  if (c.op) {
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(() => tf.tidy(() => c.op!()));
+    kernels = info.kernels.length;
+    kernelNames = countNames(info.kernels.map(k => k.name));
+    peakExtraBytes = info.kernels.length ? info.peakBytes - before : 0;
+    tf.dispose(info.result as tf.Tensor[]);
+  }
+  let programs: number|null = null;
+  let programNames: string|undefined;
+  let kernelMs: number|null = null;
+  if (env.backend === 'webgl' && c.op) {
+    const p0 = env.programCount();
+    env.recorder.names = [];
+    c.run();
+    programNames = countNames(env.recorder.names);
+    env.recorder.names = null;
+    programs = env.programCount() - p0;
+    const ms: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const info = await tf.time(() => c.run());
+      const k = info.kernelMs;
+      if (typeof k === 'number') ms.push(k);
+    }
+    kernelMs = ms.length ? median(ms) : null;
+  }
+  return {kernels, kernelNames, peakExtraBytes, programs, programNames, kernelMs};
+}
+
+export async function runBench(opts: RunOptions): Promise<{results: CaseResult[], checks: Check[]}> {
+  const env = setUpEnv(opts.backend);
+  const results: CaseResult[] = [];
+  const checks: Check[] = [];
+  const addCheck = (c: Check) => {
+    checks.push(c);
+    opts.onCheck?.(c);
+  };
+  const initial = [tf.scalar(RANGE_MIN), tf.scalar(RANGE_MAX)];
+  const min = tf.variable(initial[0], false, `benchMin${Date.now()}`);
+  const max = tf.variable(initial[1], false, `benchMax${Date.now()}`);
+  if (env.webgl) {
+    // On the GPU, packed: what an optimizer's update (packed binary ops) leaves in a variable.
+    for (const v of [min, max]) {
+      env.webgl.texData.get(v.dataId).isPacked = true;
+      env.webgl.uploadToGPU(v.dataId);
+    }
+  }
+  try {
+    for (const n of opts.sizes) {
+      const arrays = makeInputs(n);
+      const x = uploaded(env, arrays.x, false);
+      const dy = uploaded(env, arrays.dy, false);
+      const tensors: Tensors = {x, dy, min, max};
+      const withPacked = env.webgl != null && opts.packedVariants;
+      const packed: Tensors|undefined = withPacked ?
+          {x: uploaded(env, arrays.x, true), dy: uploaded(env, arrays.dy, true), min, max} :
+          undefined;
+      const own = packed ? [x, dy, packed.x, packed.dy] : [x, dy];
+      const tensorsBefore = tf.memory().numTensors;
+      try {
+        for (const c of sanityChecks(n, opts, tensors, arrays, packed)) addCheck(c);
+        const cases = buildCases(env, opts, tensors, arrays);
+        if (packed) {
+          cases.push(...buildCases(
+              env, opts, packed, arrays,
+              {suffix: '@packed', labelSuffix: ' [packed x, dy]', ids: PACKED_VARIANT_IDS}));
+        }
+
+        // Warm-up: interleaved, at least warmupMs and minWarmCalls calls of each case.
+        const warm = new Map<Case, number[]>(cases.map(c => [c, []]));
+        const warmStart = env.now();
+        while (env.now() - warmStart < opts.warmupMs ||
+               cases.some(c => warm.get(c)!.length < opts.minWarmCalls)) {
+          for (const c of cases) warm.get(c)!.push(timeCalls(c, 1, env.now));
+          await yieldToEventLoop();
+        }
+        const calls = new Map<Case, number>();
+        for (const c of cases) {
+          const recent = median(warm.get(c)!.slice(-3));
+          calls.set(c, Math.max(1, Math.min(opts.maxCallsPerSample,
+                                            Math.ceil(opts.targetSampleMs / Math.max(recent, 1e-3)))));
+        }
+        if (env.webgl) {
+          const names = ['x', 'dy', 'min', 'max', 'x@packed', 'dy@packed'];
+          const data = [...own.slice(0, 2), min, max, ...own.slice(2)].map(
+              t => env.webgl!.texData.get(t.dataId));
+          addCheck({
+            n, what: 'inputs resident on the GPU', ok: data.every(d => d.texture != null),
+            detail: data.map((d, i) => `${names[i]}: ${d.texture == null ? 'not on GPU' :
+                                           d.isPacked ? 'packed' : 'unpacked'}`).join(', '),
+          });
+        }
+
+        // Timed rounds: every case once per round, the order rotated each round.
+        const samples = new Map<Case, number[]>(cases.map(c => [c, []]));
+        const roundsStart = env.now();
+        for (let round = 0; round < opts.maxRounds; round++) {
+          if (round >= opts.minRounds && env.now() - roundsStart > opts.sizeBudgetMs) break;
+          for (let k = 0; k < cases.length; k++) {
+            const c = cases[(k + round) % cases.length];
+            samples.get(c)!.push(timeCalls(c, calls.get(c)!, env.now));
+          }
+          await yieldToEventLoop();
+        }
+
+        for (const c of cases) {
+          const s = samples.get(c)!;
+          const prof = await profileCase(c, env);
+          const r: CaseResult = {
+            id: c.id, label: c.label, group: c.group, role: c.role, main: c.main, n,
+            samplesMs: s.map(v => Number(v.toPrecision(5))), callsPerSample: calls.get(c)!,
+            ...summarize(s), ...prof,
+          };
+          results.push(r);
+          opts.onResult?.(r);
+        }
+        opts.log(`n=${sizeLabel(n)}: ${cases.length} cases, ${samples.get(cases[0])!.length} rounds, ` +
+                 `${((env.now() - warmStart) / 1000).toFixed(1)} s`);
+      } finally {
+        tf.dispose(own);
+      }
+      const leaked = tf.memory().numTensors - (tensorsBefore - own.length);
+      addCheck({n, what: 'no leaked tensors', ok: leaked === 0, detail: `${leaked} left`});
+    }
+  } finally {
+    min.dispose();
+    max.dispose();
+    tf.dispose(initial);
+  }
+  return {results, checks};
+}
