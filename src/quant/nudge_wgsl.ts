@@ -3,14 +3,17 @@
  * order with the same constants, for the webgpu kernels. The GLSL twin is nudge_glsl.ts.
  *
  * What WGSL does not promise, and how each step avoids depending on it:
- *   - `/` is only accurate to 2.5 ulp: every division is `divRN`, an integer long division of the
- *     significands rounded to nearest even, bit-exact with IEEE float32 for every input (zeros,
- *     subnormals, infinities and NaN included; none of them reaches the hardware divider).
+ *   - `/` is only accurate to 2.5 ulp: every division whose rounding matters is `divRN`, an
+ *     integer long division of the significands rounded to nearest even, bit-exact with IEEE
+ *     float32 for every input (zeros, subnormals, infinities and NaN included). The per-element
+ *     division of the Vars forward uses the hardware quotient only where its 2.5 ulp error bound
+ *     (with a 6x margin) proves the quantization level unchanged (fqDividedLevel), else divRN.
  *   - an implementation may contract `a * b + c` into one fused multiply-add (Vulkan drivers do):
  *     every product that feeds an addition goes through `fqOpaque`, an xor of its bits with a
  *     uniform that is 0 at run time, so the product is rounded to float32 first.
- *   - NaN and infinities may be "assumed absent": NaN is detected on the bits (`fqIsNan`), every
- *     comparison that can meet a NaN is `fqLess`/`fqLessEq`, and NaN results are built from bits.
+ *   - NaN and infinities may be "assumed absent": NaN is detected on the bits (`fqIsNan`), no
+ *     comparison is evaluated with a NaN operand (inputs and ranges are tested first), and NaN
+ *     results are built from bits.
  *   - min/max/round/clamp builtins have no NaN or tie guarantees: none is used (std::min/std::max
  *     order and std::round's half-away-from-zero are written out, as in the GLSL).
  * `+`, `-`, `*` of finite float32 values and `floor` are exact or correctly rounded in WGSL.
@@ -30,8 +33,6 @@ fn fqOpaque(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) ^ (${opaqueZero
 fn fqNan() -> f32 { return bitcast<f32>(0x7fc00000u | (${opaqueZeroBits})); }
 fn fqIsNan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
 fn fqIsFinite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
-fn fqLess(a: f32, b: f32) -> bool { return !fqIsNan(a) && !fqIsNan(b) && a < b; }
-fn fqLessEq(a: f32, b: f32) -> bool { return !fqIsNan(a) && !fqIsNan(b) && a <= b; }
 
 // The significand of a finite non-zero |value| with its leading one at bit 23 (subnormals are
 // normalised), and the biased exponent that goes with it (below 1 for subnormals).
@@ -165,10 +166,15 @@ fn nudge(lo: f32, hi: f32) -> NudgedRange {
   return NudgedRange(nudgedMin, nudgedMax, scale, invScale, quantZero);
 }
 
-// A NaN input or a range whose constants are NaN (min == max != 0, NaN bounds) gives NaN, as the
-// cpu kernel's arithmetic does.
-fn fqForwardIsNan(v: f32, r: NudgedRange) -> bool {
-  return fqIsNan(v) || fqIsNan(r.nudgedMin) || fqIsNan(r.nudgedMax) || fqIsNan(r.quantZero);
+// Per-range flags, computed once per thread (not per element):
+//   forward: a range whose constants are NaN (NaN bounds, or min == max != 0: quant_zero is NaN)
+//     gives NaN for every input, as the cpu kernel's arithmetic does;
+//   masks: only NaN bounds make every mask false (min == max != 0 keeps [0, 0] bounds).
+fn fqForwardRangeIsNan(r: NudgedRange) -> bool {
+  return fqIsNan(r.nudgedMin) || fqIsNan(r.nudgedMax) || fqIsNan(r.quantZero);
+}
+fn fqBoundsAreNan(r: NudgedRange) -> bool {
+  return fqIsNan(r.nudgedMin) || fqIsNan(r.nudgedMax);
 }
 
 // std::max(std::min(v, nudgedMax), nudgedMin) for a non-NaN v and range.
@@ -184,35 +190,59 @@ fn fqLevelTimesScale(t: f32, r: NudgedRange) -> f32 {
   return floor(t) * r.scale;
 }
 
+// floor(((shifted / scale) - quantZero) + 0.5) with the quotient rounded correctly, i.e. the
+// result of divRN. That function of the quotient is monotone, so when it takes the same value 16
+// floats below and above the hardware quotient (WGSL bounds its error by 2.5 ulp for a normal
+// divisor: the correctly rounded quotient lies within 6 floats of it), that value is exact.
+// Only quotients near a rounding boundary (or out of the bounded range) take the long division.
+fn fqDividedLevel(shifted: f32, r: NudgedRange) -> f32 {
+  // Inputs at or below the nudged minimum (often a third of them): 0 / scale is exactly 0.
+  if (shifted == 0.0) { return floor((0.0 - r.quantZero) + 0.5); }
+  let quotient = shifted / r.scale;
+  let bits = bitcast<u32>(quotient);
+  let scaleBits = bitcast<u32>(r.scale) & 0x7fffffffu;
+  // quotient in [2^-100, 2^127) (positive, far from subnormals and overflow) and
+  // |scale| in [2^-126, 2^126].
+  if (bits >= 0x0d800000u && bits < 0x7f000000u && scaleBits >= 0x00800000u &&
+      scaleBits <= 0x7e800000u) {
+    let below = floor(fqOpaque(bitcast<f32>(bits - 16u) - r.quantZero) + 0.5);
+    let above = floor(fqOpaque(bitcast<f32>(bits + 16u) - r.quantZero) + 0.5);
+    if (below == above) { return below; }
+  }
+  return floor((divRN(shifted, r.scale) - r.quantZero) + 0.5);
+}
+
 // Vars divides the shifted input by the scale.
-fn fakeQuantDivide(v: f32, r: NudgedRange) -> f32 {
-  if (fqForwardIsNan(v, r)) { return fqNan(); }
-  return fqLevelTimesScale((divRN(fqShifted(v, r), r.scale) - r.quantZero) + 0.5, r);
+fn fakeQuantDivide(v: f32, r: NudgedRange, rangeIsNan: bool) -> f32 {
+  if (rangeIsNan || fqIsNan(v)) { return fqNan(); }
+  let level = fqDividedLevel(fqShifted(v, r), r);
+  if (fqIsNan(level)) { return fqNan(); }
+  return level * r.scale;
 }
 
 // Args and PerChannel multiply by the separately computed inverse scale.
-fn fakeQuantMultiply(v: f32, r: NudgedRange) -> f32 {
-  if (fqForwardIsNan(v, r)) { return fqNan(); }
+fn fakeQuantMultiply(v: f32, r: NudgedRange, rangeIsNan: bool) -> f32 {
+  if (rangeIsNan || fqIsNan(v)) { return fqNan(); }
   return fqLevelTimesScale((fqOpaque(fqShifted(v, r) * r.invScale) - r.quantZero) + 0.5, r);
 }
 
-// The masks compare the raw input with the nudged bounds: inclusive in range, strict outside.
-fn fqInRange(v: f32, r: NudgedRange) -> bool {
-  return fqLessEq(r.nudgedMin, v) && fqLessEq(v, r.nudgedMax);
+// The masks compare the raw input with the nudged bounds: inclusive in range, strict outside;
+// a NaN input or NaN bounds fail every comparison.
+struct FqMasks {
+  inRange: bool,
+  below: bool,
+  above: bool,
 }
-fn fqBelowRange(v: f32, r: NudgedRange) -> bool { return fqLess(v, r.nudgedMin); }
-fn fqAboveRange(v: f32, r: NudgedRange) -> bool { return fqLess(r.nudgedMax, v); }
+fn fqMasks(v: f32, r: NudgedRange, boundsAreNan: bool) -> FqMasks {
+  let comparable = !(boundsAreNan || fqIsNan(v));
+  return FqMasks(comparable && v >= r.nudgedMin && v <= r.nudgedMax,
+                 comparable && v < r.nudgedMin, comparable && v > r.nudgedMax);
+}
 
 // g * 0.0 as IEEE computes it: a zero with g's sign, NaN for an infinite or NaN g.
 fn fqTimesZero(g: f32) -> f32 {
   if (!fqIsFinite(g)) { return fqNan(); }
   return bitcast<f32>(bitcast<u32>(g) & 0x80000000u);
-}
-
-// g * float(mask): TF multiplies by the 0/1 mask, so masked-out Inf/NaN gradients give NaN.
-fn fqMasked(g: f32, mask: bool) -> f32 {
-  if (mask) { return g; }
-  return fqTimesZero(g);
 }
 `;
 }

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 /**
  * Jest setup of the webgpu project: the union tfjs package (core gradients), the webgpu backend
  * (registered because the environment provides navigator.gpu), this package, leak checks on.

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 /** Helpers of the webgpu tests: backend set-up, GPU error capture, dispatch and read counting. */
 import * as tf from '@tensorflow/tfjs';
 
@@ -30,32 +31,51 @@ export async function useWebGPU(cpuForward = false): Promise<void> {
   }
 }
 
+/** countGpuWork for an async `f` (reads inside `f` are counted too). */
+export async function countGpuWorkAsync<T>(f: () => Promise<T>):
+    Promise<{result: T; dispatches: number; reads: number}> {
+  const counters = {dispatches: 0, reads: 0};
+  const restore = installCounters(counters);
+  try {
+    const result = await f();
+    return {result, ...counters};
+  } finally {
+    restore();
+  }
+}
+
 /** Counts compute dispatches (tfjs's and ours) and GPU-to-CPU reads while `f` runs. */
 export function countGpuWork<T>(f: () => T): {result: T; dispatches: number; reads: number} {
+  const counters = {dispatches: 0, reads: 0};
+  const restore = installCounters(counters);
+  try {
+    return {result: f(), ...counters};
+  } finally {
+    restore();
+  }
+}
+
+function installCounters(counters: {dispatches: number, reads: number}): () => void {
   const passPrototype = (globalThis as unknown as {GPUComputePassEncoder: {prototype: GPUComputePassEncoder}})
                             .GPUComputePassEncoder.prototype;
   const dispatch = passPrototype.dispatchWorkgroups;
   const backend = webgpuBackend();
   const readers = ['read', 'readSync', 'readToGPU', 'getBufferData'] as const;
   const originals = readers.map(name => backend[name] as (...args: unknown[]) => unknown);
-  let dispatches = 0;
-  let reads = 0;
   passPrototype.dispatchWorkgroups = function(this: GPUComputePassEncoder, ...args) {
-    dispatches++;
+    counters.dispatches++;
     return dispatch.apply(this, args);
   };
   readers.forEach((name, i) => {
     backend[name] = function(this: unknown, ...args: unknown[]) {
-      reads++;
+      counters.reads++;
       return originals[i].apply(this, args);
     };
   });
-  try {
-    return {result: f(), dispatches, reads};
-  } finally {
+  return () => {
     passPrototype.dispatchWorkgroups = dispatch;
     readers.forEach((name, i) => {
       backend[name] = originals[i];
     });
-  }
+  };
 }

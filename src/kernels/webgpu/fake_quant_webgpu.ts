@@ -94,6 +94,13 @@ export function webgpuFakeQuantInputGradient(
   return withShape(out, x.shape);
 }
 
+/** The fused gradient programs, generated once (the strings also key the pipeline cache). */
+let fusedGradientPrograms: {final: string, partial: string}|undefined;
+function fusedGradientProgram(final: boolean): string {
+  fusedGradientPrograms ??= {final: fusedGradientWgsl(true), partial: fusedGradientWgsl(false)};
+  return final ? fusedGradientPrograms.final : fusedGradientPrograms.partial;
+}
+
 /**
  * [backpropsWrtInput, backpropWrtMin, backpropWrtMax] (Vars: scalar range gradients; PerChannel:
  * [channels]): one fused dispatch that reads gradients and inputs once, writes the input gradient
@@ -130,7 +137,7 @@ export function webgpuFakeQuantGradient(
       backend, packUniforms(gradientUniformFields(layout, attrs)), partialBytes, ([partials]) => {
     const fused = {
       label: 'FakeQuantFusedGradient',
-      code: fusedGradientWgsl(final),
+      code: fusedGradientProgram(final),
       buffers: [...inputs, dx, ...(final ? [dMin, dMax] : [partials])],
       workgroups: layout.dispatch,
     };

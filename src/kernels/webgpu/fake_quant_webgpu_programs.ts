@@ -102,6 +102,8 @@ abstract class TiledProgram implements WebGPUProgram {
         if (!tile.valid || !tile.channelValid) { return; }
         let r = fqChannelRanges[tile.lx].r;
         let zeroRange = fqChannelRanges[tile.lx].zeroRange == 1u;
+        let forwardRangeIsNan = fqForwardRangeIsNan(r);
+        let boundsAreNan = fqBoundsAreNan(r);
         for (var row = tile.firstRow; row < uniforms.rows; row = row + tile.rowStride) {
           let i = row * uniforms.channels + tile.channel;
           if (zeroRange) {
@@ -130,7 +132,10 @@ export class FakeQuantProgram extends TiledProgram {
 
   protected elementWgsl() {
     const quantize = this.form === 'divide' ? 'fakeQuantDivide' : 'fakeQuantMultiply';
-    return {zeroRange: 'result[i] = 0.0;', nudged: `result[i] = ${quantize}(x[i], r);`};
+    return {
+      zeroRange: 'result[i] = 0.0;',
+      nudged: `result[i] = ${quantize}(x[i], r, forwardRangeIsNan);`,
+    };
   }
 }
 
@@ -149,7 +154,8 @@ export class FakeQuantInputGradientProgram extends TiledProgram {
   protected elementWgsl() {
     return {
       zeroRange: 'result[i] = gradients[i];',
-      nudged: 'result[i] = fqMasked(gradients[i], fqInRange(x[i], r));',
+      nudged: `let g = gradients[i];
+               result[i] = select(fqTimesZero(g), g, fqMasks(x[i], r, boundsAreNan).inRange);`,
     };
   }
 }
@@ -236,13 +242,16 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       }
     } else {
       let r = fqChannelRanges[tile.lx].r;
+      let boundsAreNan = fqBoundsAreNan(r);
       for (var row = tile.firstRow; row < params.rows; row = row + tile.rowStride) {
         let i = row * params.channels + tile.channel;
         let g = gradients[i];
-        let v = x[i];
-        dx[i] = fqMasked(g, fqInRange(v, r));
-        below = below + fqMasked(g, fqBelowRange(v, r));
-        above = above + fqMasked(g, fqAboveRange(v, r));
+        let masks = fqMasks(x[i], r, boundsAreNan);
+        // TF multiplies by the 0/1 masks: masked-out Inf/NaN gradients give NaN (also in sums).
+        let gTimesZero = fqTimesZero(g);
+        dx[i] = select(gTimesZero, g, masks.inRange);
+        below = below + select(gTimesZero, g, masks.below);
+        above = above + select(gTimesZero, g, masks.above);
       }
     }
   }

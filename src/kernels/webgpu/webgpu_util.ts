@@ -28,11 +28,15 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 /**
  * How many workgroups a program is spread over: about as many as it takes to fill a large GPU
  * (~2^18 threads); the programs loop over rows (grid stride), so bigger inputs give each thread
- * more rows instead. A CPU implementation (SwiftShader) runs each workgroup with a barrier as
- * coroutines, at a high fixed cost per workgroup: there a few dozen workgroups are much faster.
+ * more rows instead. A CPU implementation (SwiftShader) runs a workgroup that has a barrier as
+ * coroutines, at a high fixed cost per workgroup (milliseconds): there about one workgroup per CPU
+ * core is fastest.
  */
 export function targetWorkgroups(backend: WebGPUBackend): number {
-  return isSoftwareAdapter(backend) ? 32 : 1024;
+  if (!isSoftwareAdapter(backend)) return 1024;
+  const cores = (globalThis as {navigator?: {hardwareConcurrency?: number}}).navigator
+                    ?.hardwareConcurrency ?? 4;
+  return Math.min(32, Math.max(2, cores));
 }
 
 type AdapterDescription = {vendor?: string, architecture?: string, description?: string};
