@@ -1,6 +1,6 @@
 /**
  * tfjs-fake-quant: TensorFlow's fake-quantization ops for TensorFlow.js. Importing this module
- * registers the kernels (cpu, webgl), the gradients and the chained tensor methods.
+ * registers the kernels (cpu, webgl, webgpu, wasm), the gradients and the chained tensor methods.
  */
 import './kernels/cpu/register';
 import './kernels/webgl/register';
