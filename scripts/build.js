@@ -5,6 +5,8 @@
  *   dist/esm/index.mjs         ES module (import), every @tensorflow/* package external
  *   dist/cjs/converter.js      the `tfjs-fake-quant/converter` entry (src/converter/index.ts), which
  *   dist/esm/converter.mjs       loads the main entry above instead of a second copy of it
+ *   dist/cjs/layers.js         the `tfjs-fake-quant/layers` entry (src/layers/index.ts; tfjs-layers
+ *   dist/esm/layers.mjs          external), which also loads the main entry instead of copying it
  *   dist/types/**.d.ts         declarations (tsc --emitDeclarationOnly -p tsconfig.build.json)
  *   dist/tfjs-fake-quant.js    browser <script> bundle (IIFE) from src/browser.ts; tfjs comes
  *   dist/tfjs-fake-quant.min.js  from the page's global `tf` (tf.min.js or tf-core.min.js + backends)
@@ -73,10 +75,11 @@ module.exports = tf;
 }
 
 /**
- * The converter entry imports '../index' for its side effects (kernel, gradient and chained-op
- * registration). Bundling that would register everything a second time when both entries are
- * loaded, so the import is rewritten to the built main entry (`./index.js` / `./index.mjs`).
- * Other src modules it imports (ops, kernel names) are side-effect free and get bundled.
+ * The converter and layers entries import '../index' for its side effects (kernel, gradient and
+ * chained-op registration) and its ops. Bundling that would register everything a second time
+ * when two entries are loaded, so the import is rewritten to the built main entry (`./index.js` /
+ * `./index.mjs`). Other src modules they import (ops, kernel names) are side-effect free and get
+ * bundled.
  */
 function mainEntryExternalPlugin(mainFile) {
   const mainEntry = path.join(ROOT, 'src', 'index.ts');
@@ -102,7 +105,7 @@ function assertNoSideEffectModules(result, label) {
   const found = Object.keys(result.metafile.inputs).filter((p) => SIDE_EFFECT_MODULES.test(p));
   if (found.length > 0) {
     throw new Error(
-        `${label}: the converter entry bundles registering modules (${found.join(', ')}); ` +
+        `${label}: a subpath entry bundles registering modules (${found.join(', ')}); ` +
         'import them only through src/index.ts.');
   }
 }
@@ -194,6 +197,26 @@ async function main() {
       plugins: [mainEntryExternalPlugin('./index.mjs')],
       outfile: 'dist/esm/converter.mjs',
     }],
+    ['cjs layers', {
+      ...common,
+      entryPoints: ['src/layers/index.ts'],
+      platform: 'node',
+      format: 'cjs',
+      target: 'es2020',
+      packages: 'external',
+      plugins: [mainEntryExternalPlugin('./index.js')],
+      outfile: 'dist/cjs/layers.js',
+    }],
+    ['esm layers', {
+      ...common,
+      entryPoints: ['src/layers/index.ts'],
+      platform: 'neutral',
+      format: 'esm',
+      target: 'es2020',
+      packages: 'external',
+      plugins: [mainEntryExternalPlugin('./index.mjs')],
+      outfile: 'dist/esm/layers.mjs',
+    }],
     ['browser', {
       ...common,
       entryPoints: ['src/browser.ts'],
@@ -218,7 +241,7 @@ async function main() {
   const results = await Promise.all(builds.map(async ([label, options]) => {
     const result = await esbuild.build(options);
     assertNoTfjs(result, label);
-    if (label.endsWith('converter')) assertNoSideEffectModules(result, label);
+    if (label.endsWith('converter') || label.endsWith('layers')) assertNoSideEffectModules(result, label);
     return [label, result];
   }));
 
@@ -228,8 +251,10 @@ async function main() {
   if (!noTypes) {
     const tsc = require.resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: ROOT, stdio: 'inherit'});
-    if (!fs.existsSync(path.join(DIST, 'types', 'index.d.ts'))) {
-      throw new Error('tsc did not write dist/types/index.d.ts');
+    for (const types of ['index.d.ts', 'layers/index.d.ts']) {
+      if (!fs.existsSync(path.join(DIST, 'types', types))) {
+        throw new Error(`tsc did not write dist/types/${types}`);
+      }
     }
   }
 

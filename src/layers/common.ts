@@ -1,5 +1,5 @@
 /** Helpers shared by the layers of `tfjs-fake-quant/layers`. */
-import {customGrad, GradSaveFunc, Tensor, zerosLike} from '@tensorflow/tfjs-core';
+import type {Tensor} from '@tensorflow/tfjs-core';
 import type {layers, Shape} from '@tensorflow/tfjs-layers';
 
 /** The constructor arguments every tfjs layer accepts (`name`, `trainable`, `inputShape`, ...). */
@@ -35,12 +35,6 @@ export function singleTensor(inputs: Tensor|Tensor[], layerName: string): Tensor
 export function allButLastAxis(rank: number): number[] {
   return Array.from({length: Math.max(rank - 1, 0)}, (_, i) => i);
 }
-
-/** `x` itself in the forward pass, a zero gradient: TF's `tf.stop_gradient`. */
-export const stopGradient = customGrad((...args: Array<Tensor|GradSaveFunc>) => ({
-  value: (args[0] as Tensor).clone(),
-  gradFunc: (dy: Tensor) => zerosLike(dy),
-})) as unknown as <T extends Tensor>(x: T) => T;
 
 export function assertNumBits(numBits: number, layerName: string, argName = 'numBits'): void {
   if (!Number.isInteger(numBits) || numBits < 2 || numBits > 16) {

@@ -6,12 +6,12 @@
  * 2^(b-1) - 1). The kernel gets the straight-through gradient of `fakeQuantWithMinMaxVars`; the
  * range itself is not differentiated (TF assigns it to a variable).
  */
-import {abs, max, maximum, min, minimum, mul, neg, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
+import {abs, customGrad, GradSaveFunc, max, maximum, min, minimum, mul, neg, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
-import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsPerChannel} from '../index';
-import {allButLastAxis, assertNumBits, Kwargs, LayerArgs, stopGradient} from './common';
+import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../index';
+import {allButLastAxis, assertNumBits, Kwargs, LayerArgs} from './common';
 
 type Layer = InstanceType<typeof layers.Layer>;
 
@@ -54,16 +54,37 @@ export function symmetricKernelRange(
   });
 }
 
-/** Fake-quantizes `kernel` as `FakeQuantWeights` does (used by tests and by the wrapper). */
+/**
+ * Fake-quantizes `kernel` as `FakeQuantWeights` does: range from the kernel itself (symmetric, per
+ * channel or not), then `fakeQuantWithMinMaxVars(PerChannel)`. The gradient is the op's input
+ * gradient (straight through inside the nudged range); the range is not differentiated, as TF
+ * Model Optimization, where it is assigned to a variable. The range is computed inside the custom
+ * gradient's forward function, so none of its ops are recorded for backpropagation.
+ */
 export function fakeQuantKernel(
     kernel: Tensor, numBits = 8, perChannel = true, narrowRange = true): Tensor {
-  return tidy(() => {
-    const [lo, hi] = symmetricKernelRange(kernel, numBits, perChannel, narrowRange).map(
-        (t) => stopGradient(t));
-    return perChannel ?
-        fakeQuantWithMinMaxVarsPerChannel(kernel, lo as Tensor1D, hi as Tensor1D, numBits, narrowRange) :
-        fakeQuantWithMinMaxVars(kernel, lo as Scalar, hi as Scalar, numBits, narrowRange);
+  // Only the kernel is saved for the backward pass, and the range is recomputed there: a custom
+  // gradient must not keep tensors it creates (tfjs reports them as leaks under IS_TEST).
+  const quantize = customGrad((...args: Array<Tensor|GradSaveFunc>) => {
+    const w = args[0] as Tensor;
+    (args[1] as GradSaveFunc)([w]);
+    const value = tidy(() => {
+      const [lo, hi] = symmetricKernelRange(w, numBits, perChannel, narrowRange);
+      return perChannel ?
+          fakeQuantWithMinMaxVarsPerChannel(w, lo as Tensor1D, hi as Tensor1D, numBits, narrowRange) :
+          fakeQuantWithMinMaxVars(w, lo as Scalar, hi as Scalar, numBits, narrowRange);
+    });
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => tidy(() => {
+      const [x] = saved;
+      const [lo, hi] = symmetricKernelRange(x, numBits, perChannel, narrowRange);
+      return perChannel ?
+          fakeQuantWithMinMaxVarsPerChannelGradient(dy, x, lo as Tensor1D, hi as Tensor1D, numBits, narrowRange)
+              .backpropsWrtInput :
+          fakeQuantWithMinMaxVarsGradient(dy, x, lo as Scalar, hi as Scalar, numBits, narrowRange).backpropsWrtInput;
+    });
+    return {value, gradFunc};
   });
+  return quantize(kernel);
 }
 
 /**

@@ -118,7 +118,6 @@ class Transformer {
         });
       } else {
         copy = clone;
-        this.usedNames.add(clone.name);
       }
       this.copies.set(layer, copy);
     }
@@ -197,6 +196,8 @@ export function quantizeModel(model: LayersModel, options: QuantizeModelOptions 
   }
   const o = resolveOptions(options);
   const t = new Transformer(o);
+  // The copies keep their names; new layers (wrappers, quantizers) must not take one of them.
+  for (const layer of model.layers) t.reserve(layer.name);
   const quantized = model instanceof Sequential ? quantizeSequential(model, t) : quantizeFunctional(model, t);
   t.copyWeights();
   return quantized;
@@ -213,6 +214,7 @@ function quantizeSequential(model: Sequential, t: Transformer): Sequential {
   out.add(layers.inputLayer({batchInputShape: inputTensor.shape, dtype: inputTensor.dtype, name: inputLayer.name}));
   if (t.quantizesOutput(inputLayer)) out.add(t.outputQuantizer(inputLayer));
   for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;  // an explicit one: added above
     out.add(t.copyOf(layer));
     if (t.quantizesOutput(layer)) out.add(t.outputQuantizer(layer));
   }
