@@ -20,6 +20,7 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../src';
 import {CaseResult, Check, Group, median, Role, sizeLabel, summarize} from './report';
+import {mulberry32} from '../test/shared/random';
 
 const f32 = Math.fround;
 
@@ -92,21 +93,9 @@ interface Case {
   op?: () => tf.Tensor[];
 }
 
-/** mulberry32: deterministic inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** x uniform in [-1.5, 1.5] (about a third outside [-1, 1]), dy uniform in [-1, 1]. */
 function makeInputs(n: number): {x: Float32Array, dy: Float32Array} {
-  const r = rng(0x5eed + n);
+  const r = mulberry32(0x5eed + n);
   const x = new Float32Array(n);
   const dy = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient, fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
+import {mulberry32} from '../shared/random';
 
 const f32 = Math.fround;
 const FLT_EPSILON = 2 ** -23;
@@ -93,19 +94,8 @@ function tfCloseReport(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   return bad;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Float32Array.from({length: n}, () => lo + (hi - lo) * r());
 }
 
@@ -490,7 +480,7 @@ function specialInputs(r: Range, numBits: number, narrowRange: boolean, seed: nu
     vals.push(b, nextUp(b), nextDown(b), nextUp(nextUp(b)), nextDown(nextDown(b)));
   }
   if (Number.isFinite(n.scale) && Number.isFinite(n.nudgedMin)) {
-    const rand = rng(seed ^ 0x5bd1e995);
+    const rand = mulberry32(seed ^ 0x5bd1e995);
     const ks = [0, 1, steps - 1, steps, Math.floor(steps / 2), n.quantZero, n.quantZero - 1];
     for (let i = 0; i < 6; i++) ks.push(Math.floor(rand() * (steps + 1)));
     for (const k of ks) {
@@ -516,7 +506,7 @@ function fillInputs(size: number, ranges: Range[], numBits: number, narrowRange:
     const pad = Number.isFinite(hi - lo) ? (hi - lo) * 0.25 + 1e-30 : 1;
     return [lo - pad, hi + pad];
   });
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const c = i % ranges.length;
@@ -535,7 +525,7 @@ function fillInputs(size: number, ranges: Range[], numBits: number, narrowRange:
 
 function fillGradients(size: number, seed: number, specialRate: number): Float32Array {
   const specials = [NaN, Infinity, -Infinity, 0, -0, -1, 1, -2.5, 1e38, -1e38, fromBits(1)];
-  const rand = rng(seed ^ 0x27d4eb2d);
+  const rand = mulberry32(seed ^ 0x27d4eb2d);
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const u = rand();
@@ -826,7 +816,7 @@ describe('tf.grads through fakeQuantWithMinMaxVarsPerChannel', () => {
         x[c] = nr.nudgedMin;
         x[d + c] = nr.nudgedMax;
       }
-      const r = rng(6);
+      const r = mulberry32(6);
       const w = Float32Array.from({length: n}, () => (Math.floor(r() * 17) - 8) / 4 || 0.25);
       const xt = tf.tensor(x, s.shape);
       const wt = tf.tensor(w, s.shape);
@@ -909,7 +899,7 @@ describe('tf.grad through fakeQuantWithMinMaxArgs', () => {
       x[1] = nr.nudgedMax;
       x[2] = nextDown(nr.nudgedMin);
       x[3] = nextUp(nr.nudgedMax);
-      const r = rng(9);
+      const r = mulberry32(9);
       const w = Float32Array.from({length: n}, () => (Math.floor(r() * 17) - 8) / 4 || 0.25);
       const xt = tf.tensor(x, s.shape);
       const wt = tf.tensor(w, s.shape);

@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
+import {mulberry32} from '../shared/random';
 
 interface BackendLike {
   device: GPUDevice;
@@ -36,17 +37,6 @@ async function gpuDone(): Promise<void> {
   backend.endComputePassEncoder();
   backend.submitQueue();
   await backend.device.queue.onSubmittedWorkDone();
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function nudgeTensors(min: tf.Scalar, max: tf.Scalar) {
@@ -130,7 +120,7 @@ function median(xs: number[]): number {
 interface Result {id: string; group: string; n: number; medianMs: number; minMs: number; samples: number}
 
 async function benchSize(n: number, rounds: number, log: (m: string) => void): Promise<Result[]> {
-  const r = rng(0x5eed + n);
+  const r = mulberry32(0x5eed + n);
   const xv = new Float32Array(n);
   const dyv = new Float32Array(n);
   for (let i = 0; i < n; i++) {
