@@ -19,6 +19,7 @@ import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refF
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {countGpuWork, tf, useWebGL} from './webgl_setup';
 import {mulberry32} from '../shared/random';
+import {normalFloat, orderedRangeArb} from '../shared/arbitraries';
 
 const f32 = Math.fround;
 
@@ -144,26 +145,16 @@ function expectArgsMatchesReference(p: Problem): void {
 }
 
 
-/** GPUs flush subnormals to zero (so does TF's GPU kernel): keep range ends normal. */
-const normal = (v: number) => Math.abs(v) < 1e-30 ? 0 : v;
-
-/** Ordered ranges (min < max in float32), as webgl_vars.spec.ts draws them. */
-const orderedRangeArb: fc.Arbitrary<[number, number]> = fc.oneof(
-    fc.tuple(fc.float({min: -100, max: 0, noNaN: true}), fc.float({min: 0, max: 100, noNaN: true})),
-    fc.tuple(fc.float({min: f32(0.01), max: 50, noNaN: true}), fc.float({min: 50, max: 200, noNaN: true})),
-    fc.tuple(fc.float({min: -200, max: -50, noNaN: true}), fc.float({min: -50, max: f32(-0.01), noNaN: true})),
-    fc.tuple(fc.float({min: f32(-1e-6), max: 0, noNaN: true}), fc.float({min: 0, max: f32(1e-6), noNaN: true})),
-    fc.constant<[number, number]>([-10, 10]), fc.constant<[number, number]>([-1, 1]),
-    fc.constant<[number, number]>([-0.75, 0.75]), fc.constant<[number, number]>([-0.5, 2.5]),
-    fc.constant<[number, number]>([12, 123]))
-    .map(([a, b]) => [normal(a), normal(b)] as [number, number])
+/** Ordered ranges (min < max in float32) with normal ends. */
+const orderedNormalRangeArb: fc.Arbitrary<[number, number]> = orderedRangeArb
+    .map(([a, b]) => [normalFloat(a), normalFloat(b)] as [number, number])
     .filter(([a, b]) => f32(a) < f32(b));
 
 /** Per-channel ranges: ordered ones, min == max == 0 (either zero sign), and min > max. */
 const channelRangeArb: fc.Arbitrary<[number, number]> = fc.oneof(
-    {weight: 8, arbitrary: orderedRangeArb},
+    {weight: 8, arbitrary: orderedNormalRangeArb},
     {weight: 2, arbitrary: fc.constantFrom<[number, number]>([0, 0], [-0, 0], [0, -0])},
-    {weight: 1, arbitrary: orderedRangeArb.map(([a, b]) => [b, a] as [number, number])});
+    {weight: 1, arbitrary: orderedNormalRangeArb.map(([a, b]) => [b, a] as [number, number])});
 
 /** Inputs mixing specials (NaN, +-Inf, +-0, nudged bounds), ties and uniform values per channel. */
 function makeData(shape: number[], ranges: Array<[number, number]>, numBits: number,
@@ -214,7 +205,7 @@ const perChannelArb: fc.Arbitrary<Problem> =
 
 const argsArb: fc.Arbitrary<Problem> =
     fc.record({
-        range: orderedRangeArb,
+        range: orderedNormalRangeArb,
         numBits: fc.integer({min: 2, max: 16}),
         narrowRange: fc.boolean(),
         shape: fc.array(fc.integer({min: 1, max: 7}), {minLength: 0, maxLength: 4}),

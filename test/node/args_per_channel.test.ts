@@ -20,6 +20,8 @@ import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithM
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 import {mulberry32} from '../shared/random';
+import {fromBits, mismatches, nextDown, nextUp} from '../shared/float32';
+import {expectThrowsNoLeak, withKernelCounts} from './jest_util';
 
 const f32 = Math.fround;
 const FLT_EPSILON = 2 ** -23;
@@ -39,42 +41,6 @@ const fqPcGrad = fakeQuantWithMinMaxVarsPerChannelGradient as any;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const bitsBuf = new DataView(new ArrayBuffer(4));
-function toBits(v: number): number {
-  bitsBuf.setFloat32(0, v);
-  return bitsBuf.getUint32(0);
-}
-function fromBits(b: number): number {
-  bitsBuf.setUint32(0, b >>> 0);
-  return bitsBuf.getFloat32(0);
-}
-function nextUp(v: number): number {
-  v = f32(v);
-  if (v !== v || v === Infinity) return v;
-  if (v === 0) return fromBits(1);
-  const b = toBits(v);
-  return fromBits(v > 0 ? b + 1 : b - 1);
-}
-function nextDown(v: number): number {
-  return -nextUp(-v);
-}
-
-/** Up to `limit` mismatches under Object.is, where every NaN equals every NaN. */
-function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string,
-                    limit = 5): string[] {
-  if (actual.length !== expected.length) {
-    return [`${what}: length ${actual.length} != ${expected.length}`];
-  }
-  const out: string[] = [];
-  for (let i = 0; i < expected.length && out.length < limit; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Object.is(a, e) || (a !== a && e !== e)) continue;
-    out.push(`${what}[${i}]: got ${a} (0x${toBits(a).toString(16)}), ` +
-             `want ${e} (0x${toBits(e).toString(16)})`);
-  }
-  return out;
-}
 
 function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>, what = ''): void {
   expect(mismatches(actual, expected, what, 10)).toEqual([]);
@@ -112,49 +78,7 @@ function arrayOf(v: number|number[], what: string): number[] {
   return v;
 }
 
-/** Replaces cpu kernels by counting wrappers for the duration of `fn`. */
-async function withKernelCounts<T>(
-    names: string[], fn: (counts: Record<string, number>) => Promise<T>| T): Promise<T> {
-  const originals = names.map((name) => tf.getKernel(name, 'cpu'));
-  const counts: Record<string, number> = {};
-  names.forEach((name, i) => {
-    const original = originals[i];
-    if (original == null) throw new Error(`kernel ${name} is not registered for cpu`);
-    counts[name] = 0;
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        counts[name]++;
-        return original.kernelFunc(args);
-      },
-    });
-  });
-  try {
-    return await fn(counts);
-  } finally {
-    names.forEach((name, i) => {
-      tf.unregisterKernel(name, 'cpu');
-      tf.registerKernel(originals[i]!);
-    });
-  }
-}
 
-/** Runs `fn`, expects an Error whose message matches every pattern, and no leaked tensor. */
-function expectThrowsNoLeak(fn: () => unknown, ...patterns: RegExp[]): Error {
-  const before = tf.memory().numTensors;
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(Error);
-  const message = (caught as Error).message;
-  for (const p of patterns) expect(message).toMatch(p);
-  expect(tf.memory().numTensors).toBe(before);
-  return caught as Error;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Running the ops

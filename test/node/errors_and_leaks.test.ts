@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
+import {expectThrowsNoLeak} from './jest_util';
 
 // The public signatures are typed; the error cases deliberately pass wrong types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,21 +16,6 @@ const fq = fakeQuantWithMinMaxVars as any;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const fqGrad = fakeQuantWithMinMaxVarsGradient as any;
 
-/** Runs `fn`, expects it to throw an Error whose message matches every pattern, and no leak. */
-function expectThrowsNoLeak(fn: () => unknown, ...patterns: RegExp[]): Error {
-  const before = tf.memory().numTensors;
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(Error);
-  const message = (caught as Error).message;
-  for (const p of patterns) expect(message).toMatch(p);
-  expect(tf.memory().numTensors).toBe(before);
-  return caught as Error;
-}
 
 /** Per-element Object.is (NaN == NaN, -0 != +0) with a readable failure. */
 function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>): void {

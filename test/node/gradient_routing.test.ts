@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {mulberry32, uniformFloat32} from '../shared/random';
+import {withKernelCounts} from './jest_util';
 
 const f32 = Math.fround;
 
@@ -24,33 +25,6 @@ function expectSameFloats(actual: ArrayLike<number>, expected: ArrayLike<number>
 }
 
 
-/** Replaces the cpu kernel `name` by a counting wrapper for the duration of `fn`. */
-async function withKernelCounts<T>(
-    names: string[], fn: (counts: Record<string, number>) => Promise<T>| T): Promise<T> {
-  const originals = names.map((name) => tf.getKernel(name, 'cpu'));
-  const counts: Record<string, number> = {};
-  names.forEach((name, i) => {
-    const original = originals[i];
-    if (original == null) throw new Error(`kernel ${name} is not registered for cpu`);
-    counts[name] = 0;
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        counts[name]++;
-        return original.kernelFunc(args);
-      },
-    });
-  });
-  try {
-    return await fn(counts);
-  } finally {
-    names.forEach((name, i) => {
-      tf.unregisterKernel(name, 'cpu');
-      tf.registerKernel(originals[i]!);
-    });
-  }
-}
 
 interface Setup {
   label: string;

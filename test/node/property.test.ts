@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {mulberry32} from '../shared/random';
+import {fromBits, mismatches, nextDown, nextUp, toBits} from '../shared/float32';
 
 const f32 = Math.fround;
 
@@ -19,42 +20,6 @@ const f32 = Math.fround;
 // float32 helpers
 // ---------------------------------------------------------------------------------------------
 
-const bitsBuf = new DataView(new ArrayBuffer(4));
-function toBits(v: number): number {
-  bitsBuf.setFloat32(0, v);
-  return bitsBuf.getUint32(0);
-}
-function fromBits(b: number): number {
-  bitsBuf.setUint32(0, b >>> 0);
-  return bitsBuf.getFloat32(0);
-}
-/** The next float32 toward +Inf (v finite or -Inf). */
-function nextUp(v: number): number {
-  v = f32(v);
-  if (v !== v || v === Infinity) return v;
-  if (v === 0) return fromBits(1);
-  const b = toBits(v);
-  return fromBits(v > 0 ? b + 1 : b - 1);
-}
-function nextDown(v: number): number {
-  return -nextUp(-v);
-}
-
-/** Index of the first k mismatches under Object.is (NaN payloads and signs of NaN ignored). */
-function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string,
-                    limit = 5): string[] {
-  const out: string[] = [];
-  if (actual.length !== expected.length) return [`${what}: length ${actual.length} != ${expected.length}`];
-  for (let i = 0; i < expected.length && out.length < limit; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Object.is(a, e)) continue;
-    if (a !== a && e !== e) continue;
-    out.push(`${what}[${i}]: got ${a} (0x${toBits(a).toString(16)}), ` +
-             `want ${e} (0x${toBits(e).toString(16)})`);
-  }
-  return out;
-}
 
 
 // ---------------------------------------------------------------------------------------------
