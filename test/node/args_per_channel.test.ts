@@ -22,6 +22,7 @@ import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradien
 import {mulberry32} from '../shared/random';
 import {fromBits, mismatches, nextDown, nextUp} from '../shared/float32';
 import {expectThrowsNoLeak, withKernelCounts} from './jest_util';
+import {finiteFloat32, KindedRange, properRangeKinds} from '../shared/arbitraries';
 
 const f32 = Math.fround;
 const FLT_EPSILON = 2 ** -23;
@@ -337,31 +338,11 @@ describe('Args multiplies by inv_scale, Vars divides (semantics doc §4.1)', () 
 // Property tests
 // ---------------------------------------------------------------------------------------------
 
-interface Range {
-  kind: string;
-  min: number;
-  max: number;
-}
-
-const finite = (min: number, max: number) =>
-    fc.float({min: f32(min), max: f32(max), noNaN: true, noDefaultInfinity: true});
+type Range = KindedRange;
 
 /** Ranges with min < max in float32 (Args' precondition). */
 const orderedRangeArb: fc.Arbitrary<Range> = fc.oneof(
-    {weight: 6, arbitrary: fc.tuple(finite(-1e4, 0), finite(0, 1e4))
-                               .map(([min, max]) => ({kind: 'straddles 0', min, max}))},
-    {weight: 4, arbitrary: fc.tuple(finite(-10, 0), finite(0, 10))
-                               .map(([min, max]) => ({kind: 'small straddles 0', min, max}))},
-    {weight: 4, arbitrary: fc.tuple(finite(1e-30, 1e4), finite(1e-30, 1e4))
-                               .map(([a, b]) => ({kind: 'min > 0', min: Math.min(a, b), max: Math.max(a, b)}))},
-    {weight: 4, arbitrary: fc.tuple(finite(-1e4, -1e-30), finite(-1e4, -1e-30))
-                               .map(([a, b]) => ({kind: 'max < 0', min: Math.min(a, b), max: Math.max(a, b)}))},
-    {weight: 2, arbitrary: fc.tuple(finite(-10, 10), fc.constantFrom(1e-6, 5e-7, 2e-6, 1e-5))
-                               .map(([a, w]) => ({kind: '1e-6 wide', min: a, max: f32(a + w)}))},
-    {weight: 2, arbitrary: fc.tuple(finite(-1, 0), finite(0, 1))
-                               .map(([a, b]) => ({kind: 'tiny around 0', min: f32(a * 1e-6), max: f32(b * 1e-6)}))},
-    {weight: 2, arbitrary: fc.tuple(finite(-3.4e8, 0), finite(0, 3.4e8))
-                               .map(([a, b]) => ({kind: '1e30 scale', min: f32(a * 1e30), max: f32(b * 1e30)}))},
+    ...properRangeKinds,
     {weight: 1, arbitrary: fc.constantFrom<Range>(
                     {kind: 'doc', min: -1, max: 1}, {kind: 'doc', min: -0.75, max: 0.75},
                     {kind: 'doc', min: -0.5, max: 2.5}, {kind: 'doc', min: -10, max: 10},
@@ -376,9 +357,9 @@ const channelRangeArb: fc.Arbitrary<Range> = fc.oneof(
     {weight: 3, arbitrary: fc.constantFrom<Range>(
                     {kind: 'zero', min: 0, max: 0}, {kind: 'zero', min: -0, max: 0},
                     {kind: 'zero', min: 0, max: -0}, {kind: 'zero', min: -0, max: -0})},
-    {weight: 1, arbitrary: finite(-1e3, 1e3).filter((v) => v !== 0)
+    {weight: 1, arbitrary: finiteFloat32(-1e3, 1e3).filter((v) => v !== 0)
                                .map((v) => ({kind: 'min == max != 0', min: v, max: v}))},
-    {weight: 1, arbitrary: fc.tuple(finite(-1e3, 1e3), finite(-1e3, 1e3)).filter(([a, b]) => a !== b)
+    {weight: 1, arbitrary: fc.tuple(finiteFloat32(-1e3, 1e3), finiteFloat32(-1e3, 1e3)).filter(([a, b]) => a !== b)
                                .map(([a, b]) => ({kind: 'min > max', min: Math.max(a, b), max: Math.min(a, b)}))},
 );
 

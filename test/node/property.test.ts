@@ -13,6 +13,7 @@ import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../sr
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {mulberry32} from '../shared/random';
 import {fromBits, mismatches, nextDown, nextUp, toBits} from '../shared/float32';
+import {finiteFloat32, KindedRange, properRangeKinds} from '../shared/arbitraries';
 
 const f32 = Math.fround;
 
@@ -26,41 +27,20 @@ const f32 = Math.fround;
 // Arbitraries
 // ---------------------------------------------------------------------------------------------
 
-interface Range {
-  kind: string;
-  min: number;
-  max: number;
-}
-
-const F = (v: number) => f32(v);
-const finite = (min: number, max: number) =>
-    fc.float({min: F(min), max: F(max), noNaN: true, noDefaultInfinity: true});
+type Range = KindedRange;
 
 const rangeArb: fc.Arbitrary<Range> = fc.oneof(
-    {weight: 6, arbitrary: fc.tuple(finite(-1e4, 0), finite(0, 1e4))
-                               .map(([min, max]) => ({kind: 'straddles 0', min, max}))},
-    {weight: 3, arbitrary: fc.tuple(finite(-10, 0), finite(0, 10))
-                               .map(([min, max]) => ({kind: 'small straddles 0', min, max}))},
-    {weight: 3, arbitrary: fc.tuple(finite(1e-30, 1e4), finite(1e-30, 1e4))
-                               .map(([a, b]) => ({kind: 'min > 0', min: Math.min(a, b), max: Math.max(a, b)}))},
-    {weight: 3, arbitrary: fc.tuple(finite(-1e4, -1e-30), finite(-1e4, -1e-30))
-                               .map(([a, b]) => ({kind: 'max < 0', min: Math.min(a, b), max: Math.max(a, b)}))},
-    {weight: 3, arbitrary: fc.tuple(finite(-10, 10), fc.constantFrom(1e-6, 5e-7, 2e-6, 1e-5))
-                               .map(([a, w]) => ({kind: '1e-6 wide', min: a, max: F(a + w)}))},
-    {weight: 2, arbitrary: fc.tuple(finite(-1, 0), finite(0, 1))
-                               .map(([a, b]) => ({kind: 'tiny around 0', min: F(a * 1e-6), max: F(b * 1e-6)}))},
-    {weight: 3, arbitrary: fc.tuple(finite(-3.4e8, 0), finite(0, 3.4e8))
-                               .map(([a, b]) => ({kind: '1e30 scale', min: F(a * 1e30), max: F(b * 1e30)}))},
+    ...properRangeKinds,
     {weight: 1, arbitrary: fc.constantFrom<Range>(
                     {kind: 'huge fixed', min: -1e30, max: 1e30},
                     {kind: 'width overflows', min: -3e38, max: 3e38},
-                    {kind: 'width overflows', min: -F(3.4028234663852886e38), max: F(3.4028234663852886e38)})},
+                    {kind: 'width overflows', min: -f32(3.4028234663852886e38), max: f32(3.4028234663852886e38)})},
     {weight: 2, arbitrary: fc.constantFrom<Range>(
                     {kind: 'zero', min: 0, max: 0}, {kind: 'zero', min: -0, max: 0},
                     {kind: 'zero', min: 0, max: -0}, {kind: 'zero', min: -0, max: -0})},
-    {weight: 2, arbitrary: finite(-1e6, 1e6).filter((v) => v !== 0)
+    {weight: 2, arbitrary: finiteFloat32(-1e6, 1e6).filter((v) => v !== 0)
                                .map((v) => ({kind: 'min == max != 0', min: v, max: v}))},
-    {weight: 3, arbitrary: fc.tuple(finite(-1e4, 1e4), finite(-1e4, 1e4)).filter(([a, b]) => a !== b)
+    {weight: 3, arbitrary: fc.tuple(finiteFloat32(-1e4, 1e4), finiteFloat32(-1e4, 1e4)).filter(([a, b]) => a !== b)
                                .map(([a, b]) => ({kind: 'min > max', min: Math.max(a, b), max: Math.min(a, b)}))},
     {weight: 2, arbitrary: fc.tuple(fc.float(), fc.float())
                                .map(([min, max]) => ({kind: 'any float32 (Inf, NaN)', min, max}))},
@@ -238,7 +218,7 @@ const EXAMPLES: Case[] = [
   {range: {kind: 'zero', min: 0, max: 0}, numBits: 8, narrowRange: false, shape: [3, 5], seed: 2, specialRate: 0.5},
   {range: {kind: 'min == max != 0', min: 0.5, max: 0.5}, numBits: 4, narrowRange: true, shape: [20], seed: 3, specialRate: 0.5},
   {range: {kind: 'min > max', min: 2, max: -3}, numBits: 16, narrowRange: false, shape: [2, 2, 5], seed: 4, specialRate: 0.5},
-  {range: {kind: '1e-6 wide', min: 0.1, max: F(0.1 + 1e-6)}, numBits: 16, narrowRange: true, shape: [100], seed: 5, specialRate: 0.7},
+  {range: {kind: '1e-6 wide', min: 0.1, max: f32(0.1 + 1e-6)}, numBits: 16, narrowRange: true, shape: [100], seed: 5, specialRate: 0.7},
   {range: {kind: '1e30 scale', min: -1e30, max: 3e30}, numBits: 2, narrowRange: false, shape: [], seed: 6, specialRate: 1},
   {range: {kind: 'empty', min: -1, max: 1}, numBits: 8, narrowRange: false, shape: [3, 0, 2], seed: 7, specialRate: 1},
   {range: {kind: 'width overflows', min: -3e38, max: 3e38}, numBits: 8, narrowRange: false, shape: [50], seed: 8, specialRate: 1},
