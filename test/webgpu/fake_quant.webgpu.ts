@@ -18,7 +18,7 @@ import {mulberry32} from '../shared/random';
 import {refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
 
 import {compareWithReference, describeBackendSuite, nearExactSums} from './backend_suite';
-import {countGpuWork, countGpuWorkAsync, useWebGPU, webgpuBackend} from './webgpu_test_util';
+import {countGpuWork, countGpuWorkAsync, submitPendingCommands, useWebGPU, webgpuBackend} from './webgpu_test_util';
 
 describe('webgpu kernels', () => {
   it('runs on a WebGPU adapter', () => {
@@ -150,12 +150,82 @@ describe('webgpu dispatches and reads', () => {
       fakeQuantWithMinMaxVars(x, min, max), fakeQuantWithMinMaxArgsGradient(dy, x, -1, 1),
     ]);
     run();
+    submitPendingCommands();  // buffers of disposed tensors go back to the pool only then
     const before = tf.memory() as tf.MemoryInfo & {numBytesInGPU: number};
     for (let i = 0; i < 5; i++) run();
-    await x.data();
+    submitPendingCommands();
     const after = tf.memory() as tf.MemoryInfo & {numBytesInGPU: number};
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytesInGPU).toBe(before.numBytesInGPU);
+  });
+});
+
+describe('webgpu gradient pass on the backend\'s command encoder', () => {
+  const rand = mulberry32(9);
+  const size = 100000;  // large enough for the combine dispatch
+  const xv = Float32Array.from({length: size}, () => rand() * 6 - 3);
+  const dyv = Float32Array.from({length: size}, () => rand() * 2 - 1);
+  const ref = refFakeQuantVarsGradient(dyv, xv, -1.5, 2);
+  let min: tf.Variable<tf.Rank.R0>;
+  let max: tf.Variable<tf.Rank.R0>;
+
+  beforeAll(() => {
+    min = tf.variable(tf.scalar(-1.5));
+    max = tf.variable(tf.scalar(2));
+  });
+  afterAll(() => tf.dispose([min, max]));
+
+  async function expectReference(g: ReturnType<typeof fakeQuantWithMinMaxVarsGradient>): Promise<void> {
+    expect(firstMismatch(await g.backpropsWrtInput.data(), ref.backpropsWrtInput, true)).toBeNull();
+    expect(sumsClose((await g.backpropWrtMin.data())[0], ref.backpropWrtMin, dyv)).toBe(true);
+    expect(sumsClose((await g.backpropWrtMax.data())[0], ref.backpropWrtMax, dyv)).toBe(true);
+  }
+
+  it('is batched with tfjs\'s own commands: no queue submission of its own', async () => {
+    const x = tf.tensor1d(xv);
+    const dy = tf.tensor1d(dyv);
+    tf.dispose(Object.values(fakeQuantWithMinMaxVarsGradient(dy, x, min, max)));  // uploads
+    await x.data();
+    const {queue} = webgpuBackend().device;
+    const submit = queue.submit;
+    let submits = 0;
+    queue.submit = function(this: GPUQueue, ...args: Parameters<GPUQueue['submit']>) {
+      submits++;
+      return submit.apply(this, args);
+    };
+    let g: ReturnType<typeof fakeQuantWithMinMaxVarsGradient>;
+    try {
+      g = fakeQuantWithMinMaxVarsGradient(dy, x, min, max);
+    } finally {
+      queue.submit = submit;
+    }
+    expect(submits).toBe(0);
+    await expectReference(g);
+    tf.dispose([x, dy, ...Object.values(g)]);
+  });
+
+  it('keeps inputs disposed before the commands are submitted out of the buffer pool', async () => {
+    const x = tf.tensor1d(xv);
+    const dy = tf.tensor1d(dyv);
+    const g = fakeQuantWithMinMaxVarsGradient(dy, x, min, max);
+    tf.dispose([x, dy]);
+    // Same-size tensors that would take the freed buffers and overwrite them before the pass ran.
+    const others = [tf.fill([size], 7), tf.fill([size], -7)];
+    await expectReference(g);
+    tf.dispose([...others, ...Object.values(g)]);
+  });
+
+  it('is timed by tf.time under its own name, as the backend\'s programs are', async () => {
+    const x = tf.tensor1d(xv);
+    const dy = tf.tensor1d(dyv);
+    let g: ReturnType<typeof fakeQuantWithMinMaxVarsGradient>|undefined;
+    const info = await tf.time(() => {
+      g = fakeQuantWithMinMaxVarsGradient(dy, x, min, max);
+    });
+    expect(info.getExtraProfileInfo!()).toMatch(/^FakeQuantGradient: \d/);
+    expect(typeof info.kernelMs).toBe('number');
+    await expectReference(g!);
+    tf.dispose([x, dy, ...Object.values(g!)]);
   });
 });
 

@@ -31,6 +31,18 @@ export async function useWebGPU(cpuForward = false): Promise<void> {
   }
 }
 
+/**
+ * Submits the backend's recorded commands (as a read does), which is also when it hands the
+ * buffers of tensors disposed since then back to its pool.
+ */
+export function submitPendingCommands(): void {
+  const backend = tf.backend() as unknown as
+      {ensureCommandEncoderReady(): void, endComputePassEncoder(): void, submitQueue(): void};
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+}
+
 /** countGpuWork for an async `f` (reads inside `f` are counted too). */
 export async function countGpuWorkAsync<T>(f: () => Promise<T>):
     Promise<{result: T; dispatches: number; reads: number}> {

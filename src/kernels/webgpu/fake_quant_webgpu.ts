@@ -134,7 +134,8 @@ export function webgpuFakeQuantGradient(
   const [dx, dMin, dMax] = outputs.map(info => tensorBuffer(backend, info));
   const partialBytes = final ? [] : [layout.tilesY * channels * 2 * 4];
   runMultiOutput(
-      backend, packUniforms(gradientUniformFields(layout, attrs)), partialBytes, ([partials]) => {
+      backend, 'FakeQuantGradient', [gradients, x, min, max, ...outputs],
+      packUniforms(gradientUniformFields(layout, attrs)), partialBytes, ([partials]) => {
     const fused = {
       label: 'FakeQuantFusedGradient',
       code: fusedGradientProgram(final),

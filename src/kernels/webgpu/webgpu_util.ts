@@ -4,7 +4,7 @@
  * @tensorflow/tfjs-backend-webgpu (an optional peer): the small utilities below (dispatch sizes,
  * buffer usage flags) are re-implemented instead of imported.
  */
-import {TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import {DataId, env, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 /** GPUBufferUsage flags (WebGPU spec values; the GPUBufferUsage global may be absent in Node). */
@@ -191,46 +191,78 @@ export interface MultiOutputDispatch {
 }
 
 /**
+ * The WebGPUBackend 4.22 members that its own recordAndSubmit uses and that are private in its
+ * typings. A multi-output pass needs them to behave like one of the backend's programs: recorded
+ * on its command encoder (no extra submit), its buffers kept alive until that encoder is
+ * submitted, and timed by tf.time / tf.profile.
+ */
+interface BackendInternals {
+  commandEncoder: GPUCommandEncoder;
+  commandQueueOwnedIds: WeakSet<DataId>;
+  uniformPendingDisposal: GPUBuffer[];
+  dispatchCountInPass: number;
+  activeTimers: Array<{name: string, query: Promise<number>}>|null|undefined;
+  supportTimestampQuery: boolean;
+  querySet: GPUQuerySet|null;
+  querySetCount: number;
+}
+
+/** The timestamp writes of a timed pass, as the backend's timed programs make them. */
+function timestampWrites(backend: WebGPUBackend, internals: BackendInternals):
+    GPUComputePassTimestampWrites {
+  internals.querySet ??=
+      backend.device.createQuerySet({type: 'timestamp', count: internals.querySetCount});
+  return {querySet: internals.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1};
+}
+
+/**
  * Records dispatches whose programs write several buffers (runWebGPUProgram binds a single
- * output) in their own compute pass and submits it at once. The backend's pending commands are
- * submitted first, so every input is produced before this pass reads it; because this pass is
- * submitted before any later tfjs work, input buffers released to tfjs's pool afterwards (disposed
- * tensors) and the temporaries released here are only reused by commands that run after it.
+ * output) as one compute pass on the backend's command encoder, exactly as the backend records
+ * its own programs: the tensors are marked as used by the pending commands (so disposing them
+ * before the submit keeps their buffers out of the pool), the uniform and temporary buffers go
+ * back to the pool only when the commands are submitted, the pass counts towards
+ * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, and under tf.time / tf.profile it is timed under `label`.
  *
+ * @param tensors every input and output of the dispatches.
  * @param uniforms the uniform buffer's contents (a multiple of 16 bytes).
  * @param temporaryBytes sizes of scratch storage buffers; their buffers are passed to `record`.
  */
 export function runMultiOutput(
-    backend: WebGPUBackend, uniforms: ArrayBuffer, temporaryBytes: number[],
-    record: (temporaries: GPUBuffer[]) => MultiOutputDispatch[]): void {
+    backend: WebGPUBackend, label: string, tensors: TensorInfo[], uniforms: ArrayBuffer,
+    temporaryBytes: number[], record: (temporaries: GPUBuffer[]) => MultiOutputDispatch[]): void {
+  const internals = backend as unknown as BackendInternals;
   const {device, queue, bufferManager} = backend;
   const uniformBuffer = bufferManager.acquireBuffer(
       uniforms.byteLength, BUFFER_USAGE.UNIFORM | BUFFER_USAGE.COPY_DST);
   const temporaries = temporaryBytes.map(bytes => bufferManager.acquireBuffer(
       bytes, TENSOR_BUFFER_USAGE));
-  try {
-    const dispatches = record(temporaries);
-    // Submit what the backend has recorded (uploads, producers of our inputs) before our pass.
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
+  internals.uniformPendingDisposal.push(uniformBuffer, ...temporaries);
+  queue.writeBuffer(uniformBuffer, 0, uniforms);
+  const dispatches = record(temporaries);
+  for (const t of tensors) internals.commandQueueOwnedIds.add(t.dataId);
+
+  const timed = internals.activeTimers != null;
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  const pass = internals.commandEncoder.beginComputePass(
+      timed && internals.supportTimestampQuery ? {timestampWrites: timestampWrites(backend, internals)} :
+                                                 {});
+  for (const d of dispatches) {
+    const pipeline = pipelineFor(device, d.code, d.label);
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [uniformBuffer, ...d.buffers].map((buffer, i) => ({binding: i, resource: {buffer}})),
+    }));
+    pass.dispatchWorkgroups(...d.workgroups);
+  }
+  pass.end();
+  internals.dispatchCountInPass += dispatches.length;
+  if (timed) {
+    // Resolves this pass's timestamps and submits (what the backend does after a timed program).
+    internals.activeTimers!.push({name: label, query: backend.getQueryTime()});
+  } else if (env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') <= internals.dispatchCountInPass) {
     backend.submitQueue();
-    queue.writeBuffer(uniformBuffer, 0, uniforms);
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const d of dispatches) {
-      const pipeline = pipelineFor(device, d.code, d.label);
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [uniformBuffer, ...d.buffers].map((buffer, i) => ({binding: i, resource: {buffer}})),
-      }));
-      pass.dispatchWorkgroups(...d.workgroups);
-    }
-    pass.end();
-    queue.submit([encoder.finish()]);
-  } finally {
-    bufferManager.releaseBuffer(uniformBuffer);
-    for (const t of temporaries) bufferManager.releaseBuffer(t);
   }
 }
 
