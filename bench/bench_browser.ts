@@ -8,7 +8,7 @@
  *   npm run bench:browser -- --quick          1e4 and 1e5 only, few rounds
  *   npm run bench:browser -- --json out.json  also write the results as JSON
  *   npm run bench:browser -- --save           write bench/results/webgl-<renderer>.json + README.md
- *   --sizes 1e4,1e6  --filter REGEX           a subset (ids as in bench_cpu.ts)
+ *   --sizes 1e4,1e6  --filter REGEX           a subset (ids as in bench_node.ts)
  *   --backend cpu                             the page's cpu backend instead of webgl
  *   --no-packed                               skip the variants with x and dy as packed textures
  *   --read-dx                                 also read one element of dx per gradient call

@@ -1,12 +1,17 @@
 /**
- * The benchmark itself, shared by the Node bench (cpu backend, bench_cpu.ts) and the browser page
- * (webgl backend, browser_page.ts). For each size it builds the cases, checks that they compute the
- * same thing (untimed), warms up (interleaved, at least `warmupMs`), then times interleaved rounds
- * and records medians and min–max, kernel and program counts and peak extra bytes.
+ * The benchmark itself, shared by the Node bench (cpu and webgpu backends, bench_node.ts) and the
+ * browser page (webgl backend, browser_page.ts). For each size it builds the cases, checks that
+ * they compute the same thing (untimed), warms up (interleaved, at least `warmupMs`), then times
+ * interleaved rounds and records medians and min–max, kernel and program counts and peak extra
+ * bytes.
  *
  * What one timed call of a case does:
  * - cpu: the op and reading every output back with dataSync (free on cpu: it returns the backing
  *   array), then disposing everything.
+ * - webgpu: as webgl below, but asynchronously (WebGPU has no blocking read in Node): the two
+ *   scalar sums (gradient, floor) are read with `await data()`; for the forward op the backend's
+ *   commands are submitted and `queue.onSubmittedWorkDone()` awaited (no read-back). The composite
+ *   that reads the nudged bounds back synchronously (clipByValue) does not run there.
  * - webgl: the op with its inputs already on the GPU. The gradient's two scalar sums are read with
  *   dataSync; dx stays on the GPU (a training step hands it to the next op). It is computed before
  *   the sums (in every case), and WebGL runs commands in order, so the blocking read of the sums
@@ -15,8 +20,10 @@
  *   flushes), so it is no barrier. Then everything is disposed. The GPU kernelMs column
  *   (tf.time, timer queries) is a second view that does not depend on read-back latency.
  */
-import * as tf from '@tensorflow/tfjs';
+/// <reference types="@webgpu/types" />
+import * as tf from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../src';
 import {CaseResult, Check, Group, median, Role, sizeLabel, summarize} from './report';
@@ -24,8 +31,10 @@ import {mulberry32} from '../test/shared/random';
 
 const f32 = Math.fround;
 
+export type BenchBackend = 'cpu'|'webgl'|'webgpu';
+
 export interface RunOptions {
-  backend: 'cpu'|'webgl';
+  backend: BenchBackend;
   sizes: number[];
   quick: boolean;
   /** Interleaved warm-up per size, at least this long (first-touch memory, JIT, shader compiles). */
@@ -58,7 +67,7 @@ export interface RunOptions {
 }
 
 export function defaultOptions(
-    backend: 'cpu'|'webgl', quick: boolean, where: 'node'|'browser'): Omit<RunOptions, 'log'> {
+    backend: BenchBackend, quick: boolean, where: 'node'|'browser'): Omit<RunOptions, 'log'> {
   return {
     backend,
     quick,
@@ -87,8 +96,8 @@ interface Case {
   group: Group;
   role: Role;
   main: boolean;
-  /** One complete timed call: op, read-backs / barrier, dispose. */
-  run: () => void;
+  /** One complete timed call: op, read-backs / barrier, dispose (async on webgpu). */
+  run: () => void | Promise<void>;
   /** The op only, returning its outputs (for tf.profile); absent for JS loops. */
   op?: () => tf.Tensor[];
 }
@@ -150,7 +159,8 @@ function quantizeClamped(c: tf.Tensor, nudgedMin: tf.Tensor, scale: tf.Tensor, q
 type Forward = (x: tf.Tensor, min: tf.Scalar, max: tf.Scalar, bits: number, narrow: boolean) =>
     tf.Tensor;
 
-const FORWARD_COMPOSITES: Array<{id: string, label: string, fn: Forward}> = [
+/** syncRead: the formulation reads from the backend synchronously (not possible on webgpu). */
+const FORWARD_COMPOSITES: Array<{id: string, label: string, fn: Forward, syncRead?: boolean}> = [
   {
     id: 'minMax',
     label: 'composite fwd (minimum/maximum with nudge tensors)',
@@ -164,6 +174,7 @@ const FORWARD_COMPOSITES: Array<{id: string, label: string, fn: Forward}> = [
   {
     id: 'clipByValue',
     label: 'composite fwd (nudged bounds read back, clipByValue)',
+    syncRead: true,
     fn: (x, min, max, bits, narrow) => {
       const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
       const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
@@ -310,20 +321,18 @@ function compare(a: ArrayLike<number>, b: ArrayLike<number>): {mismatches: numbe
 }
 
 interface Env {
-  backend: 'cpu'|'webgl';
+  backend: BenchBackend;
   webgl?: MathBackendWebGL;
+  webgpu?: WebGPUBackend;
+  /** GPU programs run so far (webgl: runWebGLProgram calls; webgpu: compute dispatches). */
   programCount: () => number;
-  /** While set, the class name of every program run is pushed here. */
+  /** webgl: while set, the class name of every program run is pushed here. */
   recorder: {names: string[]|null};
   now: () => number;
 }
 
-function setUpEnv(backend: 'cpu'|'webgl'): Env {
-  const now = () => performance.now();
-  const recorder: {names: string[]|null} = {names: null};
-  if (backend === 'cpu') return {backend, programCount: () => 0, recorder, now};
-  const webgl = tf.backend() as unknown as MathBackendWebGL;
-  // Count every program run (op kernels, pack/unpack, uploads of JS constants, read-back decodes).
+/** Counts every webgl program run (op kernels, pack/unpack, uploads of constants, decodes). */
+function countWebGLPrograms(webgl: MathBackendWebGL, recorder: Env['recorder']): () => number {
   type RunProgram = MathBackendWebGL['runWebGLProgram'];
   const holder = webgl as unknown as
       {runWebGLProgram: RunProgram, __benchCount?: number, __benchRecorder?: typeof recorder};
@@ -337,7 +346,42 @@ function setUpEnv(backend: 'cpu'|'webgl'): Env {
       return original.apply(this, args);
     } as RunProgram;
   }
-  return {backend, webgl, programCount: () => holder.__benchCount!, recorder, now};
+  return () => holder.__benchCount!;
+}
+
+/** Counts every WebGPU compute dispatch (tfjs's programs and our multi-output passes). */
+function countWebGPUDispatches(): () => number {
+  const prototype = (globalThis as unknown as {GPUComputePassEncoder: {prototype: GPUComputePassEncoder}})
+                        .GPUComputePassEncoder.prototype as GPUComputePassEncoder & {__benchCount?: number};
+  if (prototype.__benchCount === undefined) {
+    prototype.__benchCount = 0;
+    const original = prototype.dispatchWorkgroups;
+    prototype.dispatchWorkgroups = function(this: GPUComputePassEncoder, ...args) {
+      prototype.__benchCount!++;
+      return original.apply(this, args);
+    };
+  }
+  return () => prototype.__benchCount!;
+}
+
+function setUpEnv(backend: BenchBackend): Env {
+  const now = () => performance.now();
+  const recorder: {names: string[]|null} = {names: null};
+  if (backend === 'cpu') return {backend, programCount: () => 0, recorder, now};
+  if (backend === 'webgpu') {
+    const webgpu = tf.backend() as unknown as WebGPUBackend;
+    return {backend, webgpu, programCount: countWebGPUDispatches(), recorder, now};
+  }
+  const webgl = tf.backend() as unknown as MathBackendWebGL;
+  return {backend, webgl, programCount: countWebGLPrograms(webgl, recorder), recorder, now};
+}
+
+/** webgpu: submits the backend's recorded commands and waits until the GPU has run them. */
+async function webgpuDone(webgpu: WebGPUBackend): Promise<void> {
+  webgpu.ensureCommandEncoderReady();
+  webgpu.endComputePassEncoder();
+  webgpu.submitQueue();
+  await webgpu.device.queue.onSubmittedWorkDone();
 }
 
 /** The cases that also run on packed x and dy (webgl, RunOptions.packedVariants). */
@@ -351,6 +395,37 @@ interface Tensors {
   max: tf.Variable;
 }
 
+/** What a case's op returns: the gradient's [dx, dMin, dMax], the forward's [y], the floor's [sum]. */
+type Compute = () => tf.Tensor[];
+
+/** One timed call of an op on this backend, read back as the file comment says. */
+function timedCall(env: Env, opts: RunOptions, group: Group, compute: Compute): Case['run'] {
+  // Outputs whose values are read: every output on cpu, else the scalars (sums).
+  const scalars = (outs: tf.Tensor[]) => (group === 'gradient' ? outs.slice(1) : group === 'floor' ? outs : []);
+  if (env.webgpu) {
+    const webgpu = env.webgpu;
+    return async () => {
+      const outs = tf.tidy(compute);
+      if (group === 'forward') {
+        await webgpuDone(webgpu);
+      } else {
+        await Promise.all(scalars(outs).map(t => t.data()));
+      }
+      tf.dispose(outs);
+    };
+  }
+  const readOneElement = (y: tf.Tensor) => void tf.slice(tf.reshape(y, [-1]), [0], [1]).dataSync();
+  return () => tf.tidy(() => {
+    const outs = compute();
+    if (env.backend === 'cpu') {
+      for (const t of outs) t.dataSync();
+      return;
+    }
+    for (const t of scalars(outs)) t.dataSync();
+    if (group === 'forward' || (group === 'gradient' && opts.readDxElement)) readOneElement(outs[0]);
+  });
+}
+
 function buildCases(
     env: Env, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
     variant?: {suffix: string, labelSuffix: string, ids: Set<string>}): Case[] {
@@ -360,68 +435,26 @@ function buildCases(
   const bits = opts.numBits;
   const narrow = opts.narrowRange;
   const isCpu = env.backend === 'cpu';
-  // Read-back policy (see the file comment).
-  const readScalar = (s: tf.Tensor) => void s.dataSync();
-  const readOneElement = (y: tf.Tensor) => void tf.slice(tf.reshape(y, [-1]), [0], [1]).dataSync();
-  const readGrads = (g: Grads) => {
-    readScalar(g.dMin);
-    readScalar(g.dMax);
-    if (isCpu) {
-      g.dx.dataSync();
-    } else if (opts.readDxElement) {
-      readOneElement(g.dx);
-    }
-  };
-  const readForward = (y: tf.Tensor) => {
-    if (isCpu) {
-      y.dataSync();
-    } else {
-      readOneElement(y);
-    }
-  };
+  const opCase = (id: string, label: string, group: Group, role: Role, op: Compute): Case =>
+      ({id, label, group, role, main: true, run: timedCall(env, opts, group, op), op});
+  const gradients = (g: Grads) => [g.dx, g.dMin, g.dMax];
 
   const cases: Case[] = [];
-  const oursGrad = (): Grads => {
+  cases.push(opCase('ours.grad', 'fakeQuantWithMinMaxVarsGradient', 'gradient', 'ours', () => {
     const r = fakeQuantWithMinMaxVarsGradient(dy, x, min, max, bits, narrow);
-    return {dx: r.backpropsWrtInput, dMin: r.backpropWrtMin, dMax: r.backpropWrtMax};
-  };
-  cases.push({
-    id: 'ours.grad', label: 'fakeQuantWithMinMaxVarsGradient', group: 'gradient', role: 'ours',
-    main: true,
-    run: () => tf.tidy(() => readGrads(oursGrad())),
-    op: () => {
-      const g = oursGrad();
-      return [g.dx, g.dMin, g.dMax];
-    },
-  });
+    return [r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax];
+  }));
   for (const c of GRADIENT_COMPOSITES) {
-    cases.push({
-      id: `composite.grad.${c.id}`, label: c.label, group: 'gradient', role: 'composite',
-      main: true,
-      run: () => tf.tidy(() => readGrads(c.fn(dy, x, min, max, bits, narrow))),
-      op: () => {
-        const g = c.fn(dy, x, min, max, bits, narrow);
-        return [g.dx, g.dMin, g.dMax];
-      },
-    });
+    cases.push(opCase(`composite.grad.${c.id}`, c.label, 'gradient', 'composite',
+                      () => gradients(c.fn(dy, x, min, max, bits, narrow))));
   }
-  cases.push({
-    id: 'floor.mulSum', label: 'floor: one mul + one sum', group: 'floor', role: 'floor',
-    main: true,
-    run: () => tf.tidy(() => readScalar(tf.sum(tf.mul(dy, x)))),
-    op: () => [tf.sum(tf.mul(dy, x))],
-  });
-  cases.push({
-    id: 'ours.fwd', label: 'fakeQuantWithMinMaxVars', group: 'forward', role: 'ours', main: true,
-    run: () => tf.tidy(() => readForward(fakeQuantWithMinMaxVars(x, min, max, bits, narrow))),
-    op: () => [fakeQuantWithMinMaxVars(x, min, max, bits, narrow)],
-  });
-  for (const c of FORWARD_COMPOSITES) {
-    cases.push({
-      id: `composite.fwd.${c.id}`, label: c.label, group: 'forward', role: 'composite', main: true,
-      run: () => tf.tidy(() => readForward(c.fn(x, min, max, bits, narrow))),
-      op: () => [c.fn(x, min, max, bits, narrow)],
-    });
+  cases.push(opCase('floor.mulSum', 'floor: one mul + one sum', 'floor', 'floor',
+                    () => [tf.sum(tf.mul(dy, x))]));
+  cases.push(opCase('ours.fwd', 'fakeQuantWithMinMaxVars', 'forward', 'ours',
+                    () => [fakeQuantWithMinMaxVars(x, min, max, bits, narrow)]));
+  for (const c of forwardComposites(env)) {
+    cases.push(opCase(`composite.fwd.${c.id}`, c.label, 'forward', 'composite',
+                      () => [c.fn(x, min, max, bits, narrow)]));
   }
   if (isCpu) {
     // min/max as numbers, read once (the loops get the same values the ops read from the tensors).
@@ -471,20 +504,38 @@ function buildCases(
   return opts.filter ? chosen.filter(c => opts.filter!.test(c.id)) : chosen;
 }
 
-/** A float32 tensor uploaded now to the GPU, packed or not (what runWebGLProgram does). */
+/** The forward composites this backend can run (no synchronous reads on webgpu). */
+function forwardComposites(env: Env): typeof FORWARD_COMPOSITES {
+  return FORWARD_COMPOSITES.filter(c => !(c.syncRead && env.webgpu));
+}
+
+/** A float32 tensor uploaded now to the GPU (webgl: packed or not, as runWebGLProgram would). */
 function uploaded(env: Env, values: Float32Array, packed: boolean): tf.Tensor {
   const t = tf.tensor1d(values);
-  if (env.webgl) {
-    env.webgl.texData.get(t.dataId).isPacked = packed;
-    env.webgl.uploadToGPU(t.dataId);
-  }
+  toGPU(env, t, packed);
   return t;
 }
 
+function toGPU(env: Env, t: tf.Tensor, packed: boolean): void {
+  if (env.webgl) {
+    env.webgl.texData.get(t.dataId).isPacked = packed;
+    env.webgl.uploadToGPU(t.dataId);
+  } else if (env.webgpu) {
+    env.webgpu.uploadToGPU(t.dataId);
+  }
+}
+
+/** Whether the tensor's data is on the GPU (always true on cpu). */
+function onGPU(env: Env, t: tf.Tensor): boolean {
+  if (env.webgl) return env.webgl.texData.get(t.dataId).texture != null;
+  if (env.webgpu) return env.webgpu.tensorMap.get(t.dataId).resource != null;
+  return true;
+}
+
 /** Untimed: every case must compute what the JS reference computes. */
-function sanityChecks(
-    n: number, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
-    packed?: Tensors): Check[] {
+async function sanityChecks(
+    env: Env, n: number, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
+    packed?: Tensors): Promise<Check[]> {
   const checks: Check[] = [];
   const bits = opts.numBits;
   const narrow = opts.narrowRange;
@@ -500,16 +551,27 @@ function sanityChecks(
   // float32 sums in another order: allow 1e-5 of the sum of |dy|.
   const sumTol = 1e-5 * absSum;
 
-  const checkForward = (what: string, y: tf.Tensor, exact: boolean) => {
-    const {mismatches, maxAbs} = compare(y.dataSync(), refY);
+  /** Runs `compute` in a tidy, reads its outputs back and disposes them. */
+  const values = async (compute: Compute) => {
+    const outs = tf.tidy(compute);
+    try {
+      return await Promise.all(outs.map(o => o.data()));
+    } finally {
+      tf.dispose(outs);
+    }
+  };
+  const checkForward = async (what: string, compute: Compute, exact: boolean) => {
+    const [y] = await values(compute);
+    const {mismatches, maxAbs} = compare(y, refY);
     const ok = exact ? mismatches === 0 : mismatches <= 1e-4 * n && maxAbs <= scale * 1.01;
     checks.push({n, what, ok, detail: `${mismatches} of ${n} differ from the JS loop` +
         (mismatches ? `, max |diff| ${maxAbs.toPrecision(3)} (scale ${scale.toPrecision(3)})` : '')});
   };
-  const checkGrads = (what: string, g: Grads, exact: boolean) => {
-    const {mismatches} = compare(g.dx.dataSync(), refDx);
-    const dMin = g.dMin.dataSync()[0];
-    const dMax = g.dMax.dataSync()[0];
+  const checkGrads = async (what: string, compute: Compute, exact: boolean) => {
+    const [dx, dMinV, dMaxV] = await values(compute);
+    const {mismatches} = compare(dx, refDx);
+    const dMin = dMinV[0];
+    const dMax = dMaxV[0];
     const sumsOk = exact && opts.backend === 'cpu' ?
         dMin === refMin && dMax === refMax :
         Math.abs(dMin - refMin) <= sumTol && Math.abs(dMax - refMax) <= sumTol;
@@ -531,24 +593,26 @@ function sanityChecks(
           b === refMin && a === refMax ? 'equal' : 'differ'}`,
     });
   }
-  tf.tidy(() => {
-    checkForward('ours fwd', fakeQuantWithMinMaxVars(t.x, min, max, bits, narrow), true);
-    const r = fakeQuantWithMinMaxVarsGradient(t.dy, t.x, min, max, bits, narrow);
-    checkGrads('ours grad', {dx: r.backpropsWrtInput, dMin: r.backpropWrtMin, dMax: r.backpropWrtMax},
-               true);
-    for (const c of FORWARD_COMPOSITES) {
-      checkForward(`composite fwd ${c.id}`, c.fn(t.x, min, max, bits, narrow), false);
-    }
-    for (const c of GRADIENT_COMPOSITES) {
-      checkGrads(`composite grad ${c.id}`, c.fn(t.dy, t.x, min, max, bits, narrow), false);
-    }
-    if (packed) {
-      checkForward('ours fwd @packed', fakeQuantWithMinMaxVars(packed.x, min, max, bits, narrow), true);
-      const p = fakeQuantWithMinMaxVarsGradient(packed.dy, packed.x, min, max, bits, narrow);
-      checkGrads('ours grad @packed',
-                 {dx: p.backpropsWrtInput, dMin: p.backpropWrtMin, dMax: p.backpropWrtMax}, true);
-    }
-  });
+  const ours = (s: Tensors) => () => {
+    const r = fakeQuantWithMinMaxVarsGradient(s.dy, s.x, min, max, bits, narrow);
+    return [r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax];
+  };
+  await checkForward('ours fwd', () => [fakeQuantWithMinMaxVars(t.x, min, max, bits, narrow)], true);
+  await checkGrads('ours grad', ours(t), true);
+  for (const c of forwardComposites(env)) {
+    await checkForward(`composite fwd ${c.id}`, () => [c.fn(t.x, min, max, bits, narrow)], false);
+  }
+  for (const c of GRADIENT_COMPOSITES) {
+    await checkGrads(`composite grad ${c.id}`, () => {
+      const g = c.fn(t.dy, t.x, min, max, bits, narrow);
+      return [g.dx, g.dMin, g.dMax];
+    }, false);
+  }
+  if (packed) {
+    await checkForward(
+        'ours fwd @packed', () => [fakeQuantWithMinMaxVars(packed.x, min, max, bits, narrow)], true);
+    await checkGrads('ours grad @packed', ours(packed), true);
+  }
   return checks;
 }
 
@@ -556,9 +620,13 @@ async function yieldToEventLoop(): Promise<void> {
   await new Promise<void>(resolve => setTimeout(resolve, 0));
 }
 
-function timeCalls(c: Case, calls: number, now: () => number): number {
+/** Mean time per call of `calls` back-to-back calls (no await between sync calls). */
+async function timeCalls(c: Case, calls: number, now: () => number): Promise<number> {
   const t0 = now();
-  for (let i = 0; i < calls; i++) c.run();
+  for (let i = 0; i < calls; i++) {
+    const pending = c.run();
+    if (pending) await pending;
+  }
   return (now() - t0) / calls;
 }
 
@@ -567,6 +635,13 @@ function countNames(names: string[]): string {
   const counts = new Map<string, number>();
   for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   return [...counts].map(([n, k]) => (k > 1 ? `${n}×${k}` : n)).join(', ');
+}
+
+/** Whether tf.time reports GPU time here (webgl timer queries, webgpu timestamp queries). */
+function hasGpuTimer(env: Env): boolean {
+  if (env.webgl) return true;
+  return env.webgpu != null &&
+      (env.webgpu as unknown as {supportTimestampQuery?: boolean}).supportTimestampQuery === true;
 }
 
 async function profileCase(c: Case, env: Env): Promise<{
@@ -587,20 +662,26 @@ async function profileCase(c: Case, env: Env): Promise<{
   let programs: number|null = null;
   let programNames: string|undefined;
   let kernelMs: number|null = null;
-  if (env.backend === 'webgl' && c.op) {
+  if (env.backend !== 'cpu' && c.op) {
     const p0 = env.programCount();
-    env.recorder.names = [];
-    c.run();
-    programNames = countNames(env.recorder.names);
-    env.recorder.names = null;
+    if (env.webgl) env.recorder.names = [];
+    await c.run();
     programs = env.programCount() - p0;
-    const ms: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const info = await tf.time(() => c.run());
-      const k = info.kernelMs;
-      if (typeof k === 'number') ms.push(k);
+    if (env.webgl) programNames = countNames(env.recorder.names!);
+    env.recorder.names = null;
+    if (hasGpuTimer(env)) {
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        // The op alone (tf.time cannot await a read); its outputs are disposed afterwards.
+        let outs: tf.Tensor[] = [];
+        const info = await tf.time(() => {
+          outs = tf.tidy(() => c.op!());
+        });
+        tf.dispose(outs);
+        if (typeof info.kernelMs === 'number') ms.push(info.kernelMs);
+      }
+      kernelMs = ms.length ? median(ms) : null;
     }
-    kernelMs = ms.length ? median(ms) : null;
   }
   return {kernels, kernelNames, peakExtraBytes, programs, programNames, kernelMs};
 }
@@ -616,13 +697,8 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
   const initial = [tf.scalar(RANGE_MIN), tf.scalar(RANGE_MAX)];
   const min = tf.variable(initial[0], false, `benchMin${Date.now()}`);
   const max = tf.variable(initial[1], false, `benchMax${Date.now()}`);
-  if (env.webgl) {
-    // On the GPU, packed: what an optimizer's update (packed binary ops) leaves in a variable.
-    for (const v of [min, max]) {
-      env.webgl.texData.get(v.dataId).isPacked = true;
-      env.webgl.uploadToGPU(v.dataId);
-    }
-  }
+  // On the GPU (webgl: packed, what an optimizer's update, packed binary ops, leaves in a variable).
+  for (const v of [min, max]) toGPU(env, v, true);
   try {
     for (const n of opts.sizes) {
       const arrays = makeInputs(n);
@@ -636,7 +712,7 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
       const own = packed ? [x, dy, packed.x, packed.dy] : [x, dy];
       const tensorsBefore = tf.memory().numTensors;
       try {
-        for (const c of sanityChecks(n, opts, tensors, arrays, packed)) addCheck(c);
+        for (const c of await sanityChecks(env, n, opts, tensors, arrays, packed)) addCheck(c);
         const cases = buildCases(env, opts, tensors, arrays);
         if (packed) {
           cases.push(...buildCases(
@@ -649,7 +725,7 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
         const warmStart = env.now();
         while (env.now() - warmStart < opts.warmupMs ||
                cases.some(c => warm.get(c)!.length < opts.minWarmCalls)) {
-          for (const c of cases) warm.get(c)!.push(timeCalls(c, 1, env.now));
+          for (const c of cases) warm.get(c)!.push(await timeCalls(c, 1, env.now));
           await yieldToEventLoop();
         }
         const calls = new Map<Case, number>();
@@ -658,14 +734,15 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
           calls.set(c, Math.max(1, Math.min(opts.maxCallsPerSample,
                                             Math.ceil(opts.targetSampleMs / Math.max(recent, 1e-3)))));
         }
-        if (env.webgl) {
+        if (env.backend !== 'cpu') {
           const names = ['x', 'dy', 'min', 'max', 'x@packed', 'dy@packed'];
-          const data = [...own.slice(0, 2), min, max, ...own.slice(2)].map(
-              t => env.webgl!.texData.get(t.dataId));
+          const all = [...own.slice(0, 2), min, max, ...own.slice(2)];
+          const packing = (t: tf.Tensor) =>
+              env.webgl ? (env.webgl.texData.get(t.dataId).isPacked ? 'packed' : 'unpacked') : 'buffer';
           addCheck({
-            n, what: 'inputs resident on the GPU', ok: data.every(d => d.texture != null),
-            detail: data.map((d, i) => `${names[i]}: ${d.texture == null ? 'not on GPU' :
-                                           d.isPacked ? 'packed' : 'unpacked'}`).join(', '),
+            n, what: 'inputs resident on the GPU', ok: all.every(t => onGPU(env, t)),
+            detail: all.map((t, i) => `${names[i]}: ${onGPU(env, t) ? packing(t) : 'not on GPU'}`)
+                        .join(', '),
           });
         }
 
@@ -676,7 +753,7 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
           if (round >= opts.minRounds && env.now() - roundsStart > opts.sizeBudgetMs) break;
           for (let k = 0; k < cases.length; k++) {
             const c = cases[(k + round) % cases.length];
-            samples.get(c)!.push(timeCalls(c, calls.get(c)!, env.now));
+            samples.get(c)!.push(await timeCalls(c, calls.get(c)!, env.now));
           }
           await yieldToEventLoop();
         }

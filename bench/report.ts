@@ -1,6 +1,7 @@
 /**
- * Result types, statistics, goal checks and Markdown rendering shared by the Node (cpu) bench, the
- * browser page (webgl) and the puppeteer driver. No tfjs import here: the driver only renders.
+ * Result types, statistics, goal checks and Markdown rendering shared by the Node bench (cpu,
+ * webgpu), the browser page (webgl) and the puppeteer driver. No tfjs import here: the driver only
+ * renders.
  */
 
 /** forward / gradient: the two ops; floor: one tf.mul plus one tf.sum of the same size. */
@@ -27,13 +28,19 @@ export interface CaseResult {
   kernels: number|null;
   /** Their names, e.g. 'Sub×4, RealDiv×2, ...'. */
   kernelNames?: string;
-  /** webgl only: backend.runWebGLProgram calls in one timed iteration, read-backs included. */
+  /**
+   * GPU work of one timed iteration, read-backs included: webgl, backend.runWebGLProgram calls;
+   * webgpu, compute dispatches.
+   */
   programs: number|null;
   /** Their program classes, e.g. 'FakeQuantProgram, SliceProgram, DecodeMatrixProgram'. */
   programNames?: string;
   /** tf.profile peakBytes minus the engine's bytes before the call (null for the JS loops). */
   peakExtraBytes: number|null;
-  /** webgl only: median tf.time(...).kernelMs over a few untimed iterations (GPU timer queries). */
+  /**
+   * GPU backends with timer queries: median tf.time(...).kernelMs of the op over a few untimed
+   * iterations.
+   */
   kernelMs: number|null;
 }
 
@@ -87,11 +94,13 @@ export function summarize(samplesMs: number[]): {medianMs: number, minMs: number
   };
 }
 
-/** 1e4 -> '1e4', 4000000 -> '4e6'. */
+/** 1e4 -> '1e4', 4000000 -> '4e6', 16000000 -> '16e6', 123 -> '123'. */
 export function sizeLabel(n: number): string {
-  const e = Math.floor(Math.log10(n));
-  const m = n / 10 ** e;
-  return Number.isInteger(m) ? (m === 1 ? `1e${e}` : `${m}e${e}`) : String(n);
+  for (let e = Math.floor(Math.log10(n)); e > 0; e--) {
+    const m = n / 10 ** e;
+    if (Number.isInteger(m)) return m === 1 ? `1e${e}` : `${m}e${e}`;
+  }
+  return String(n);
 }
 
 export function parseSize(s: string): number {
@@ -157,7 +166,7 @@ function loopFor(results: CaseResult[], r: CaseResult): CaseResult|undefined {
 export function evaluateGoals(res: BenchResult): Goal[] {
   const goals: Goal[] = [];
   const rs = res.results;
-  const n = 1e6;
+  let n = 1e6;
   // Judged on medians; the ratio of the minima is shown too (less sensitive to a busy machine).
   let minRatio: number|null = null;
   const ratio = (a?: CaseResult, b?: CaseResult) => {
@@ -167,7 +176,7 @@ export function evaluateGoals(res: BenchResult): Goal[] {
   const goal = (text: string, r: number|null, ok: (r: number) => boolean, fmt: (r: number) => string) =>
       goals.push({
         text, n, met: r == null ? null : ok(r),
-        measured: r == null ? 'n = 1e6 not run' :
+        measured: r == null ? `n = ${sizeLabel(n)} not run` :
                               `${fmt(r)} (medians; minima: ${fmt(minRatio!).replace(/^.* = /, '')})`,
       });
   if (res.meta.backend === 'cpu') {
@@ -184,6 +193,15 @@ export function evaluateGoals(res: BenchResult): Goal[] {
          r => `composite ÷ ours = ${r.toFixed(1)}`);
     goal('cpu forward ≥ 10× faster than the fastest composite',
          ratio(bestComposite(rs, n, 'forward'), find(rs, n, 'ours.fwd')), r => r >= 10,
+         r => `composite ÷ ours = ${r.toFixed(1)}`);
+  } else if (res.meta.backend === 'webgpu') {
+    // Issue 7's goals, set for a real GPU.
+    goal('webgpu gradient no slower than mul+sum (ours ÷ floor ≤ 1)',
+         ratio(find(rs, n, 'ours.grad'), find(rs, n, 'floor.mulSum')), r => r <= 1,
+         r => `ours ÷ floor = ${r.toFixed(2)}`);
+    n = 16e6;
+    goal('webgpu gradient ≥ 10× faster than the fastest composite',
+         ratio(bestComposite(rs, n, 'gradient'), find(rs, n, 'ours.grad')), r => r >= 10,
          r => `composite ÷ ours = ${r.toFixed(1)}`);
   } else {
     const ours = find(rs, n, 'ours.grad');
@@ -209,7 +227,7 @@ export function evaluateGoals(res: BenchResult): Goal[] {
 /** Markdown: main table, all-variants table, goals, checks. */
 export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}): string {
   const {meta, results} = res;
-  const isWebgl = meta.backend !== 'cpu';
+  const isGpu = meta.backend !== 'cpu';
   const lines: string[] = [];
   if (opts.heading) lines.push(opts.heading, '');
   lines.push(
@@ -220,9 +238,9 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
   const sizes = [...new Set(results.map(r => r.n))].sort((a, b) => a - b);
 
   const head = ['n', 'case', 'median ms', 'min–max ms', 'composite ÷ this', 'this ÷ floor'];
-  if (!isWebgl) head.push('this ÷ loop');
+  if (!isGpu) head.push('this ÷ loop');
   head.push('kernels');
-  if (isWebgl) head.push('programs/iter', 'GPU kernelMs');
+  if (isGpu) head.push(meta.backend === 'webgpu' ? 'dispatches/iter' : 'programs/iter', 'GPU kernelMs');
   head.push('peak extra');
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   for (const n of sizes) {
@@ -236,9 +254,9 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
         fmtRatio(comp ? comp.medianMs / r.medianMs : null),
         fmtRatio(floor ? r.medianMs / floor.medianMs : null),
       ];
-      if (!isWebgl) cells.push(fmtRatio(loop && loop !== r ? r.medianMs / loop.medianMs : null));
+      if (!isGpu) cells.push(fmtRatio(loop && loop !== r ? r.medianMs / loop.medianMs : null));
       cells.push(fmtCount(r.kernels));
-      if (isWebgl) cells.push(fmtCount(r.programs), r.kernelMs == null ? '—' : fmtMs(r.kernelMs));
+      if (isGpu) cells.push(fmtCount(r.programs), r.kernelMs == null ? '—' : fmtMs(r.kernelMs));
       cells.push(fmtBytes(r.peakExtraBytes));
       lines.push(`| ${cells.join(' | ')} |`);
     }
@@ -267,21 +285,57 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
 
   const goals = res.goals ?? evaluateGoals(res);
   if (goals.length > 0) {
-    lines.push('Goals (at n = 1e6):', '');
+    lines.push('Goals:', '');
     for (const g of goals) {
       const mark = g.met == null ? '' : g.met ? ' (met)' : ' (**not met**)';
-      lines.push(`- ${g.text}: ${g.measured}${mark}`);
+      lines.push(`- at n = ${sizeLabel(g.n)}, ${g.text}: ${g.measured}${mark}`);
     }
     lines.push('');
   }
 
   const bad = res.checks.filter(c => !c.ok);
   lines.push(
-      `Sanity checks (outputs of ours vs composites${isWebgl ? '' : ' and loops'}, untimed): ` +
+      `Sanity checks (outputs of ours vs composites${isGpu ? '' : ' and loops'}, untimed): ` +
       `${res.checks.length - bad.length}/${res.checks.length} ok` +
       (bad.length ? `; failed: ${bad.map(c => `${sizeLabel(c.n)} ${c.what} (${c.detail})`).join('; ')}` : '') +
       '.');
   return lines.join('\n');
+}
+
+/**
+ * One table comparing backends: per size, the median ms of ours, the fastest composite and
+ * mul+sum for each op, one column per result (backend); ours also shows how many times faster
+ * it is than that backend's fastest composite.
+ */
+export function renderSideBySide(all: BenchResult[]): string {
+  const sizes = [...new Set(all.flatMap(res => res.results.map(r => r.n)))].sort((a, b) => a - b);
+  const rows: Array<{label: string, pick: (rs: CaseResult[], n: number) => CaseResult|undefined}> = [
+    {label: '**gradient (ours)**', pick: (rs, n) => find(rs, n, 'ours.grad')},
+    {label: 'gradient, fastest composite', pick: (rs, n) => bestComposite(rs, n, 'gradient')},
+    {label: 'mul + sum (floor)', pick: (rs, n) => find(rs, n, 'floor.mulSum')},
+    {label: '**forward (ours)**', pick: (rs, n) => find(rs, n, 'ours.fwd')},
+    {label: 'forward, fastest composite', pick: (rs, n) => bestComposite(rs, n, 'forward')},
+  ];
+  const lines = [
+    `| n | case | ${all.map(res => res.meta.backend).join(' | ')} |`,
+    `|---|---|${all.map(() => '---').join('|')}|`,
+  ];
+  for (const n of sizes) {
+    for (const row of rows) {
+      const cells = all.map(res => {
+        const r = row.pick(res.results, n);
+        if (r == null) return '—';
+        const comp = r.role === 'ours' ? bestComposite(res.results, n, r.group) : undefined;
+        return comp ? `${fmtMs(r.medianMs)} (${fmtRatio(comp.medianMs / r.medianMs)})` : fmtMs(r.medianMs);
+      });
+      lines.push(`| ${sizeLabel(n)} | ${row.label} | ${cells.join(' | ')} |`);
+    }
+  }
+  return [
+    'Median ms per call; "(N×)": how many times faster than the fastest composite of stock tfjs ' +
+        'ops on the same backend.',
+    '', ...lines,
+  ].join('\n');
 }
 
 /** What the browser page logs, one `RESULT <json>` console line each (see browser_page.ts). */

@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the cpu backend and, where WebGPU is available (Dawn, the npm `webgpu` package;
+ * SwiftShader's Vulkan driver without a GPU), the webgpu backend in Node, one after the other in
+ * one process. Prints a Markdown table per backend and one with the backends side by side on
+ * stdout (progress on stderr).
+ *
+ *   npm run bench -- --quick                 1e4 and 1e5 only, few rounds (~2 min)
+ *   npm run bench -- --backends webgpu       one backend (cpu, webgpu or both, comma-separated;
+ *                                            default: both, webgpu skipped with a warning when
+ *                                            unavailable, an error when asked for by name)
+ *   npm run bench -- --json out.json         also write the results (an array, one per backend)
+ *   npm run bench -- --save                  write bench/results/cpu.json, webgpu-<adapter>.json
+ *                                            and README.md
+ *   npm run bench -- --sizes 1e6 --filter grad   a subset (case ids: ours.grad, composite.grad.*,
+ *                                            floor.mulSum, ours.fwd, composite.fwd.*, loop.*)
+ *   --machine "text"                         how to describe the machine in the results
+ *
+ * WebGPU needs its Vulkan driver chosen before Node starts: `npm run bench` goes through
+ * scripts/test-webgpu.js --run, which sets it. On a GPU machine without Node, the same script
+ * runs bundled (scripts/test-webgpu.js --bundle-bench; ../shared/tools/gpu-webgpu-node).
+ */
+import * as os from 'os';
+import * as path from 'path';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+import {BenchBackend, defaultOptions, runBench} from './harness';
+import {BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
+import {CliOptions, hostDescription, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
+
+type NodeBackend = Extract<BenchBackend, 'cpu'|'webgpu'>;
+
+/**
+ * Gives Node a navigator.gpu from Dawn and loads tfjs's webgpu backend (it registers itself only
+ * when navigator.gpu exists as it loads); then selects it. Returns why not, when it cannot.
+ */
+async function selectWebGPU(): Promise<string|null> {
+  try {
+    // `webgpu` is an ES module: load it natively (not through the TypeScript require hook).
+    const {create, globals} = await (new Function('return import("webgpu")')() as Promise<{
+      create: (flags: string[]) => GPU, globals: Record<string, unknown>}>);
+    Object.assign(globalThis, globals);
+    (globalThis as unknown as {navigator: unknown}).navigator = {gpu: create([])};
+    require('@tensorflow/tfjs-backend-webgpu');
+  } catch (e) {
+    return `Dawn (npm webgpu) or tfjs-backend-webgpu did not load: ${(e as Error).message}`;
+  }
+  if (!await tf.setBackend('webgpu').catch(() => false)) {
+    return 'no WebGPU adapter (no Vulkan driver: run through scripts/test-webgpu.js --run)';
+  }
+  return null;
+}
+
+/** The adapter in words, e.g. 'swiftshader (Google SwiftShader)' or 'nvidia (NVIDIA: 580...)'. */
+function adapterDescription(): string {
+  const backend = tf.backend() as unknown as {
+    device: {adapterInfo?: Record<string, string>}, adapterInfo?: Record<string, string>};
+  const info = backend.device.adapterInfo ?? backend.adapterInfo ?? {};
+  const name = [info.vendor, info.architecture].filter(Boolean).join(' ');
+  return `${name || 'unknown adapter'}${info.description ? ` (${info.description})` : ''}`;
+}
+
+async function benchBackend(backend: NodeBackend, cli: CliOptions): Promise<BenchResult> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const software = backend === 'webgpu' && /swiftshader|llvmpipe|lavapipe/i.test(adapterDescription());
+  const defaults = defaultOptions(backend, cli.quick, 'node');
+  const opts = {
+    ...defaults,
+    // A real GPU gets issue 7's 16e6; SwiftShader runs the GPU programs on this machine's cores.
+    ...(backend === 'webgpu' && !cli.quick ? {sizes: software ? [1e4, 1e5, 1e6] : [1e4, 1e5, 1e6, 4e6, 16e6]} : {}),
+    ...(cli.sizes ? {sizes: cli.sizes} : {}),
+    filter: cli.filter ? new RegExp(cli.filter) : undefined,
+    log: (m: string) => console.error(`${backend} ${m}`),
+  };
+  const cpus = os.cpus();
+  const host = `${hostDescription()} (${os.platform()} ${os.release()})`;
+  const machine = cli.machine ?? (backend === 'webgpu' ? `${adapterDescription()}, on ${host}` : host);
+  console.error(`tfjs ${tf.version_core}, backend ${tf.getBackend()}, sizes ${
+      opts.sizes.map(sizeLabel).join(', ')}${cli.quick ? ' (quick)' : ''}`);
+  const loadAvg1mAtStart = Number(os.loadavg()[0].toFixed(2));
+  const t0 = performance.now();
+  const {results, checks} = await runBench({
+    ...opts,
+    onCheck: c => {
+      if (!c.ok) console.error(`CHECK FAILED ${backend} n=${sizeLabel(c.n)} ${c.what}: ${c.detail}`);
+    },
+  });
+  const res: BenchResult = {
+    meta: {
+      backend,
+      machine,
+      details: {
+        cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+        logicalCpus: cpus.length,
+        totalMemGB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+        loadAvg1mAtStart,
+        loadAvg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
+        node: process.version,
+        tfjs: tf.version_core,
+        runtime: backend === 'webgpu' ? 'Node, tfjs webgpu backend on Dawn (npm webgpu)' :
+                                        'Node (tfjs cpu backend, pure JS)',
+        ...(backend === 'webgpu' ? {adapter: adapterDescription()} : {}),
+        source: sourceVersion(),
+      },
+      date: new Date().toISOString(),
+      quick: cli.quick,
+      sizes: opts.sizes,
+      options: {
+        warmupMs: opts.warmupMs, minWarmCalls: opts.minWarmCalls, minRounds: opts.minRounds,
+        maxRounds: opts.maxRounds, sizeBudgetMs: opts.sizeBudgetMs,
+        targetSampleMs: opts.targetSampleMs, numBits: opts.numBits, narrowRange: opts.narrowRange,
+        ...(cli.filter ? {filter: cli.filter} : {}),
+      },
+      totalSeconds: (performance.now() - t0) / 1000,
+    },
+    results,
+    checks,
+  };
+  res.goals = evaluateGoals(res);
+  return res;
+}
+
+/** The file --save writes for a result: cpu.json, webgpu-swiftshader.json, webgpu-nvidia.json... */
+function savedName(res: BenchResult): string {
+  if (res.meta.backend !== 'webgpu') return `${res.meta.backend}.json`;
+  const adapter = String(res.meta.details.adapter ?? '').toLowerCase();
+  const name = /swiftshader/.test(adapter) ? 'swiftshader' : adapter.split(/[ (]/)[0] || 'unknown';
+  return `webgpu-${name.replace(/[^a-z0-9]+/g, '-')}.json`;
+}
+
+async function main(): Promise<void> {
+  const cli = parseArgs(process.argv.slice(2), {'--backends': true});
+  const named = cli.extra.get('--backends');
+  const backends = (typeof named === 'string' ? named.split(',') : ['cpu', 'webgpu']) as NodeBackend[];
+  for (const b of backends) {
+    if (b !== 'cpu' && b !== 'webgpu') throw new Error(`--backends: unknown backend ${b} (cpu, webgpu)`);
+  }
+  const all: BenchResult[] = [];
+  const skipped: string[] = [];
+  for (const backend of backends) {
+    if (backend === 'webgpu') {
+      const why = await selectWebGPU();
+      if (why != null) {
+        if (named) throw new Error(`webgpu: ${why}`);
+        console.error(`webgpu skipped: ${why}`);
+        skipped.push(`webgpu skipped: ${why}.`);
+        continue;
+      }
+    }
+    all.push(await benchBackend(backend, cli));
+  }
+  for (const res of all) console.log(renderMarkdown(res, {heading: `## ${res.meta.backend}`}), '\n');
+  if (all.length > 1) console.log(`## Backends side by side\n\n${renderSideBySide(all)}\n`);
+  if (skipped.length) console.log(skipped.join('\n'));
+  if (cli.json) writeJson(cli.json, all);
+  if (cli.save) {
+    for (const res of all) writeJson(path.join(RESULTS_DIR, savedName(res)), res);
+    writeResultsReadme();
+  }
+  if (all.some(res => res.checks.some(c => !c.ok))) process.exitCode = 1;
+}
+
+main().then(() => process.exit(process.exitCode ?? 0), err => {
+  console.error(err);
+  process.exit(1);
+});
