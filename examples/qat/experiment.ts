@@ -2,7 +2,7 @@
  * The QAT experiment of the demo, shared by Node (examples/qat_demo.ts, cpu backend) and the
  * browser page (examples/web/, webgl backend):
  *
- * 1. train a small CNN in float on the training split;
+ * 1. train a small MLP in float on the training split;
  * 2. post-training quantization (PTQ) at each bit width: `quantizeModel` + `calibrate` on training
  *    data, evaluated without any retraining;
  * 3. quantization-aware training (QAT): the same calibrated quantized model, fine-tuned for a few
