@@ -90,7 +90,10 @@ function resolveOptions(options: QuantizeModelOptions): Resolved {
 
 /** Builds the replacement of one layer of the float model, and its output quantizers. */
 class Transformer {
-  /** Original layer -> its copy in the quantized model (a FakeQuantWeights for kernel layers). */
+  /**
+   * Original layer -> its copy in the quantized model (a FakeQuantWeights for kernel layers, the
+   * quantized model for a nested model).
+   */
   readonly copies = new Map<Layer, Layer>();
   private readonly usedNames = new Set<string>();
 
@@ -103,9 +106,10 @@ class Transformer {
         throw new Error(`quantizeModel: the model is already quantized (layer ${layer.name}).`);
       }
       if (layer instanceof LayersModel) {
-        throw new Error(
-            `quantizeModel: nested models are not supported (layer ${layer.name}); build the ` +
-            'model from their layers instead.');
+        // Quantized on its own, with its weights; what feeds it is already quantized out here.
+        copy = quantizeModel(layer, {...this.o, quantizeInputs: false});
+        this.copies.set(layer, copy);
+        return copy;
       }
       const clone = cloneLayer(layer);
       if (KERNEL_LAYERS.has(layer.getClassName())) {
@@ -124,9 +128,13 @@ class Transformer {
     return copy;
   }
 
-  /** Whether the outputs of `layer` get a FakeQuant (an InputLayer's: with quantizeInputs). */
+  /**
+   * Whether the outputs of `layer` get a FakeQuant (an InputLayer's: with quantizeInputs; a
+   * nested model's: no, its own layers quantize them).
+   */
   quantizesOutput(layer: Layer): boolean {
     if (layer.getClassName() === 'InputLayer') return this.o.quantizeInputs;
+    if (layer instanceof LayersModel) return false;
     return !isValuePreserving(layer);
   }
 
@@ -154,9 +162,10 @@ class Transformer {
     return name;
   }
 
-  /** Copies the float model's weights into the quantized model's layers. */
+  /** Copies the float model's weights into the quantized model's layers (nested: done). */
   copyWeights(): void {
     for (const [orig, copy] of this.copies) {
+      if (orig instanceof LayersModel) continue;
       const weights = orig.getWeights();
       if (weights.length > 0) copy.setWeights(weights);
     }
@@ -182,7 +191,9 @@ function cloneLayer(layer: Layer): Layer {
  * channel, symmetric, narrow range, TF's default for weights) and the output of every layer that
  * computes new values, and the model inputs, go through a `FakeQuant` layer (asymmetric,
  * `activationBits`, range mode `mode`). Reshapes, max pooling and dropout keep their input's
- * quantization and get none. The float model is left unchanged.
+ * quantization and get none. A nested model (a model used as a layer, e.g. a pretrained base) is
+ * replaced by its own quantized copy, whose inputs are not quantized again. The float model is
+ * left unchanged.
  *
  * Compile and `fit` the returned model to fine-tune it (QAT); call `calibrate` first so the
  * activation ranges start from the data rather than [-6, 6]. For post-training quantization
@@ -280,9 +291,11 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
   return functionalModel({inputs, outputs, name: `${model.name}_quantized`});
 }
 
-/** The FakeQuant layers of a model (activation quantizers), in order. */
+/** The FakeQuant layers of a model (activation quantizers), in order, nested models' included. */
 export function fakeQuantLayers(model: LayersModel): FakeQuant[] {
-  return model.layers.filter((l): l is FakeQuant => l instanceof FakeQuant);
+  return model.layers.flatMap((l): FakeQuant[] => l instanceof FakeQuant ? [l] :
+                                  l instanceof LayersModel ? fakeQuantLayers(l) :
+                                                             []);
 }
 
 export interface CalibrateOptions {

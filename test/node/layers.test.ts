@@ -330,6 +330,57 @@ describe('quantizeModel', () => {
     optimizer.dispose();
   });
 
+  it('nested model (a base used as a layer): quantized inside, predictions match manual', () => {
+    const base = mlp(7);
+    const float = tf.sequential({layers: [
+      base,
+      tf.layers.dense({units: 2, name: 'head', kernelInitializer: tf.initializers.glorotUniform({seed: 9})}),
+    ]});
+    const q = quantizeModel(float, {weightBits: 4, activationBits: 4});
+    expect(q.layers.map((l) => l.getClassName())).toEqual(
+        ['InputLayer', 'FakeQuant', 'Sequential', 'FakeQuantWeights', 'FakeQuant']);
+    const nested = q.layers[2] as tf.LayersModel;
+    // Its input comes quantized from the outer model: no second input quantizer.
+    expect(nested.layers.map((l) => l.getClassName())).toEqual(
+        ['InputLayer', 'FakeQuantWeights', 'FakeQuant', 'FakeQuantWeights', 'FakeQuant']);
+    const x = uniform([16, 6], -1, 2, 8);
+    expect(calibrate(q, x)).toBe(4);
+    const [rIn, rH, rOut, rHead] = fakeQuantLayers(q).map((l) => l.getRange());
+    expect(rH.min[0]).toBe(0);  // ReLU output inside the nested model
+
+    const [w1, b1, w2, b2, w3, b3] = float.getWeights();
+    const act = (t: tf.Tensor, r: {min: number[], max: number[]}) => fakeQuantWithMinMaxVars(t, r.min[0], r.max[0], 4);
+    const kernel = (w: tf.Tensor) => fakeQuantKernel(w, 4);
+    const h = act(tf.relu(tf.matMul(act(x, rIn), kernel(w1)).add(b1)), rH);
+    const o = act(tf.matMul(h, kernel(w2)).add(b2), rOut);
+    const expected = act(tf.matMul(o, kernel(w3)).add(b3), rHead);
+    expect(values(q.predict(x) as tf.Tensor)).toEqual(values(expected));
+    expect(() => quantizeModel(q)).toThrow(/already quantized/);
+  });
+
+  it('nested functional model: QAT updates its ranges, save / load round trip', async () => {
+    const inner = tf.input({shape: [6]});
+    const innerOut = tf.layers.dense({units: 4, activation: 'relu', name: 'inner_dense'}).apply(inner) as tf.SymbolicTensor;
+    const base = tf.model({inputs: inner, outputs: innerOut, name: 'base'});
+    const input = tf.input({shape: [6]});
+    const features = base.apply(input) as tf.SymbolicTensor;
+    const out = tf.layers.dense({units: 3, name: 'classifier'}).apply(features) as tf.SymbolicTensor;
+    const float = tf.model({inputs: input, outputs: out});
+    const q = quantizeModel(float, {activationBits: 6});
+    expect(q.layers.map((l) => l.name)).toContain('base_quantized');
+    const x = uniform([8, 6], -1, 1, 11);
+    expect(calibrate(q, x)).toBe(3);
+    const before = fakeQuantLayers(q).map((l) => l.getRange());
+    q.compile({optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError'});
+    await q.fit(x, tf.ones([8, 3]), {epochs: 2, batchSize: 4, verbose: 0});
+    const after = fakeQuantLayers(q).map((l) => l.getRange());
+    expect(after[1]).not.toEqual(before[1]);  // the nested model's EMA saw training batches
+    const loaded = await roundTrip(q);
+    expect(loaded.getWeights().map((w) => values(w))).toEqual(q.getWeights().map((w) => values(w)));
+    expect(values(loaded.predict(x) as tf.Tensor)).toEqual(values(q.predict(x) as tf.Tensor));
+    expect(fakeQuantLayers(loaded).map((l) => l.getRange())).toEqual(after);
+  });
+
   it('a quantized model round-trips through save / load (nested layer config, EMA state)', async () => {
     const float = mlp(5);
     const q = quantizeModel(float, {weightBits: 5, activationBits: 6, perChannelWeights: true});
