@@ -55,6 +55,72 @@ function isValuePreserving(layer: Layer): boolean {
   return VALUE_PRESERVING.has(className);
 }
 
+/** Whether a layer applies no activation of its own (its `activation` config is linear). */
+function isLinear(layer: Layer): boolean {
+  const activation = (layer.getConfig() as {activation?: string}).activation;
+  return activation == null || activation === 'linear';
+}
+
+/** A ReLU or ReLU6 layer (an Activation layer, or ReLU without slope or threshold). */
+function isRelu(layer: Layer): boolean {
+  const className = layer.getClassName();
+  const config = layer.getConfig() as {activation?: string, maxValue?: number|null};
+  if (className === 'Activation') return config.activation === 'relu' || config.activation === 'relu6';
+  return className === 'ReLU' && (config.maxValue == null || config.maxValue === 6);
+}
+
+/**
+ * Whether TFLite fuses `consumer` into `producer` (so the tensor between them is never quantized
+ * at deployment, and TF Model Optimization puts no quantizer there): a BatchNormalization after a
+ * kernel layer, or a ReLU after a kernel layer, a BatchNormalization or an Add, when the producer
+ * has no activation of its own.
+ */
+function fusesInto(producer: Layer, consumer: Layer): boolean {
+  const p = producer.getClassName();
+  if (!isLinear(producer)) return false;
+  if (consumer.getClassName() === 'BatchNormalization') return KERNEL_LAYERS.has(p);
+  return isRelu(consumer) && (KERNEL_LAYERS.has(p) || p === 'BatchNormalization' || p === 'Add');
+}
+
+/**
+ * The layers of `model` whose output goes only into one layer fused with it (`fusesInto`) and
+ * not out of the model: their outputs get no quantizer.
+ */
+function fusedProducers(model: LayersModel): Set<Layer> {
+  const fused = new Set<Layer>();
+  if (model instanceof Sequential) {
+    model.layers.forEach((layer, i) => {
+      const next = model.layers[i + 1];
+      if (next != null && fusesInto(layer, next)) fused.add(layer);
+    });
+    return fused;
+  }
+  // Functional: the consumers of every tensor inside the model.
+  const consumers = new Map<SymbolicTensor, Layer[]>();
+  for (const layer of model.layers) {
+    for (const node of modelNodes(model, layer)) {
+      for (const x of node.inputTensors) consumers.set(x, [...(consumers.get(x) ?? []), layer]);
+    }
+  }
+  for (const layer of model.layers) {
+    const nodes = modelNodes(model, layer);
+    if (nodes.length !== 1 || nodes[0].outputTensors.length !== 1) continue;  // shared: keep
+    const y = nodes[0].outputTensors[0];
+    const users = consumers.get(y) ?? [];
+    if (!model.outputs.includes(y) && users.length === 1 && fusesInto(layer, users[0])) fused.add(layer);
+  }
+  return fused;
+}
+
+type LayerNode = Layer['inboundNodes'][number];
+
+/** The nodes of `layer` that belong to `model` (a layer may also be applied in other models). */
+function modelNodes(model: LayersModel, layer: Layer): LayerNode[] {
+  const containerNodes = (model as unknown as {containerNodes?: Set<string>}).containerNodes;
+  return layer.inboundNodes.filter(
+      (_, index) => containerNodes == null || containerNodes.has(`${layer.name}_ib-${index}`));
+}
+
 interface Resolved {
   weightBits: number;
   activationBits: number;
@@ -97,7 +163,7 @@ class Transformer {
   readonly copies = new Map<Layer, Layer>();
   private readonly usedNames = new Set<string>();
 
-  constructor(private readonly o: Resolved) {}
+  constructor(private readonly o: Resolved, private readonly fused: ReadonlySet<Layer>) {}
 
   copyOf(layer: Layer): Layer {
     let copy = this.copies.get(layer);
@@ -130,11 +196,11 @@ class Transformer {
 
   /**
    * Whether the outputs of `layer` get a FakeQuant (an InputLayer's: with quantizeInputs; a
-   * nested model's: no, its own layers quantize them).
+   * nested model's: no, its own layers quantize them; a layer fused with its consumer: no).
    */
   quantizesOutput(layer: Layer): boolean {
     if (layer.getClassName() === 'InputLayer') return this.o.quantizeInputs;
-    if (layer instanceof LayersModel) return false;
+    if (layer instanceof LayersModel || this.fused.has(layer)) return false;
     return !isValuePreserving(layer);
   }
 
@@ -191,7 +257,8 @@ function cloneLayer(layer: Layer): Layer {
  * channel, symmetric, narrow range, TF's default for weights) and the output of every layer that
  * computes new values, and the model inputs, go through a `FakeQuant` layer (asymmetric,
  * `activationBits`, range mode `mode`). Reshapes, max pooling and dropout keep their input's
- * quantization and get none. A nested model (a model used as a layer, e.g. a pretrained base) is
+ * quantization and get none, and so do tensors inside blocks TFLite fuses (`fusesInto`: kernel
+ * layer -> BatchNormalization -> ReLU). A nested model (a model used as a layer, e.g. a pretrained base) is
  * replaced by its own quantized copy, whose inputs are not quantized again. The float model is
  * left unchanged.
  *
@@ -206,7 +273,7 @@ export function quantizeModel(model: LayersModel, options: QuantizeModelOptions 
     throw new Error('quantizeModel: model must be a tf.LayersModel (tf.sequential or tf.model).');
   }
   const o = resolveOptions(options);
-  const t = new Transformer(o);
+  const t = new Transformer(o, fusedProducers(model));
   // The copies keep their names; new layers (wrappers, quantizers) must not take one of them.
   for (const layer of model.layers) t.reserve(layer.name);
   const quantized = model instanceof Sequential ? quantizeSequential(model, t) : quantizeFunctional(model, t);
@@ -242,16 +309,10 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
     return newInput;
   });
 
-  // The model's own nodes (a layer may also have been applied in other models).
-  const containerNodes = (model as unknown as {containerNodes?: Set<string>}).containerNodes;
-  let pending: Array<{layer: Layer; node: Layer['inboundNodes'][number]; index: number}> = [];
+  let pending: Array<{layer: Layer; node: LayerNode; index: number}> = [];
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
-    layer.inboundNodes.forEach((node, index) => {
-      if (containerNodes == null || containerNodes.has(`${layer.name}_ib-${index}`)) {
-        pending.push({layer, node, index});
-      }
-    });
+    modelNodes(model, layer).forEach((node, index) => pending.push({layer, node, index}));
   }
   // Apply each node once all its inputs exist in the new graph (a topological order).
   while (pending.length > 0) {

@@ -330,6 +330,54 @@ describe('quantizeModel', () => {
     optimizer.dispose();
   });
 
+  it('Conv2D -> BatchNormalization -> ReLU: no quantizer inside the fused block (TFLite fuses it)', () => {
+    const float = tf.sequential({layers: [
+      tf.layers.conv2d({inputShape: [5, 5, 2], filters: 3, kernelSize: 3, name: 'conv', kernelInitializer: tf.initializers.glorotUniform({seed: 12})}),
+      tf.layers.batchNormalization({name: 'bn'}),
+      tf.layers.reLU({name: 'relu'}),
+      tf.layers.flatten({name: 'flat'}),
+      tf.layers.dense({units: 2, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({seed: 13})}),
+    ]});
+    const bn = float.getLayer('bn');
+    bn.setWeights([tf.tensor1d([1.5, 0.5, 2]), tf.tensor1d([0.1, -0.2, 0.3]), tf.tensor1d([0.2, -0.1, 0]),
+                   tf.tensor1d([0.5, 2, 1])]);
+    const q = quantizeModel(float);
+    expect(q.layers.map((l) => `${l.getClassName()}:${l.name}`).slice(1)).toEqual([
+      `FakeQuant:${q.layers[0].name}_fq`, 'FakeQuantWeights:quant_conv', 'BatchNormalization:bn', 'ReLU:relu',
+      'FakeQuant:relu_fq', 'Flatten:flat', 'FakeQuantWeights:quant_logits', 'FakeQuant:logits_fq',
+    ]);
+    const x = uniform([4, 5, 5, 2], -1, 1, 14);
+    expect(calibrate(q, x)).toBe(3);
+    const [rIn, rRelu, rOut] = fakeQuantLayers(q).map((l) => l.getRange());
+    const [[k, b], [gamma, beta, mean, variance], [w, bw]] =
+        ['conv', 'bn', 'logits'].map((name) => float.getLayer(name).getWeights());
+    const act = (t: tf.Tensor, r: {min: number[], max: number[]}) => fakeQuantWithMinMaxVars(t, r.min[0], r.max[0]);
+    const c = tf.conv2d(act(x, rIn) as tf.Tensor4D, fakeQuantKernel(k) as tf.Tensor4D, 1, 'valid').add(b);
+    const normalized = tf.batchNorm(c, mean, variance, beta, gamma, 1e-3);  // tfjs-layers' default epsilon
+    const r = act(tf.relu(normalized), rRelu);
+    const expected = act(tf.matMul(r.reshape([4, 27]), fakeQuantKernel(w)).add(bw), rOut);
+    const got = values(q.predict(x) as tf.Tensor);
+    values(expected).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+  });
+
+  it('fusion needs a single consumer inside the model and a linear producer', () => {
+    const input = tf.input({shape: [4]});
+    const dense = tf.layers.dense({units: 4, name: 'd'}).apply(input) as tf.SymbolicTensor;
+    // d feeds a ReLU and also the Add: its output is needed quantized.
+    const relu = tf.layers.activation({activation: 'relu', name: 'r'}).apply(dense) as tf.SymbolicTensor;
+    const other = tf.layers.dense({units: 4, activation: 'tanh', name: 'e'}).apply(input) as tf.SymbolicTensor;
+    const add = tf.layers.add({name: 'add'}).apply([dense, relu]) as tf.SymbolicTensor;
+    // Add -> ReLU fuses; e (tanh) -> ReLU6 does not.
+    const addRelu = tf.layers.reLU({name: 'add_relu'}).apply(add) as tf.SymbolicTensor;
+    const eRelu = tf.layers.reLU({maxValue: 6, name: 'e_relu'}).apply(other) as tf.SymbolicTensor;
+    const float = tf.model({inputs: input, outputs: [addRelu, eRelu]});
+    const q = quantizeModel(float, {quantizeInputs: false});
+    const quantized = fakeQuantLayers(q).map((l) => l.name.replace(/_fq$/, '')).sort();
+    expect(quantized).toEqual(['add_relu', 'd', 'e', 'e_relu', 'r'].sort());
+    calibrate(q, uniform([3, 4], -1, 1, 15));
+    expect((q.predict(uniform([3, 4], -1, 1, 16)) as tf.Tensor[]).map((t) => t.shape)).toEqual([[3, 4], [3, 4]]);
+  });
+
   it('nested model (a base used as a layer): quantized inside, predictions match manual', () => {
     const base = mlp(7);
     const float = tf.sequential({layers: [
