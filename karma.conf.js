@@ -5,7 +5,8 @@
  *   `npm run typecheck` covers the specs). tfjs resolves to its ESM builds (mainFields below).
  * - Browser: Debian chromium, headless, WebGL2 on SwiftShader (no GPU needed). tfjs refuses
  *   software WebGL unless the flag SOFTWARE_WEBGL_ENABLED (default: IS_TEST) is true, so webgl
- *   specs must set it. CHROME_BIN overrides the binary.
+ *   specs must set it. WebGPU is enabled too, on SwiftShader's Vulkan (pages served from
+ *   localhost are a secure context, which WebGPU needs). CHROME_BIN overrides the binary.
  * - Served but not included (a spec loads them itself, e.g. into an iframe): the built browser
  *   bundle dist/tfjs-fake-quant(.min).js and the tfjs UMD builds, at /base/<path>.
  *
@@ -33,6 +34,7 @@ const served = [
   'node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
   'node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js',
   'node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.min.js',
+  'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js',
 ].map((pattern) => ({pattern, included: false, served: true, watched: false, nocache: true}));
 
 /** Lists the specs that took longer than 10 s, so slow suites are visible in CI logs. */
@@ -68,7 +70,10 @@ module.exports = function(config) {
       ChromeHeadlessSwiftShader: {
         // ChromeHeadless adds --headless --disable-gpu --disable-dev-shm-usage --remote-debugging-port
         base: 'ChromeHeadless',
-        flags: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+        flags: [
+          '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+          '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
+        ],
       },
     },
     client: {

@@ -4,7 +4,8 @@
  * this spec file by karma-esbuild cannot interfere), and calls the ops through the global `tf`.
  * Results are compared with the independent float32 reference in test/shared/reference.ts.
  *
- * The webgl cases run the plugin's webgl kernels on SwiftShader (software WebGL2).
+ * The webgl cases run the plugin's webgl kernels on SwiftShader (software WebGL2), the webgpu case
+ * its WGSL kernels on Chromium's WebGPU (SwiftShader's Vulkan).
  */
 import type * as tfjs from '@tensorflow/tfjs';
 
@@ -26,6 +27,7 @@ const TFJS = '/base/node_modules/@tensorflow/tfjs/dist/tf.min.js';
 const TFJS_CORE = '/base/node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js';
 const TFJS_CPU = '/base/node_modules/@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js';
 const TFJS_WEBGL = '/base/node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.min.js';
+const TFJS_WEBGPU = '/base/node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js';
 const BUNDLE = '/base/dist/tfjs-fake-quant.min.js';
 const BUNDLE_DEV = '/base/dist/tfjs-fake-quant.js';
 
@@ -184,6 +186,16 @@ async function useWebgl(tf: Tf): Promise<void> {
   expect(registered).withContext('webgl kernels registered by the bundle').toBe(true);
 }
 
+/** Switches the frame's tfjs to webgpu (Chromium's, on SwiftShader), with the bundle's kernels. */
+async function useWebgpu(tf: Tf): Promise<void> {
+  tf.env().set('IS_TEST', true);
+  tf.env().set('WEBGPU_CPU_FORWARD', false);  // always run the WGSL programs
+  expect(await tf.setBackend('webgpu')).withContext('setBackend("webgpu")').toBe(true);
+  const registered = ['FakeQuantWithMinMaxVars', 'FakeQuantWithMinMaxVarsGradient'].every(
+      (name) => tf.getKernel(name, 'webgpu') != null);
+  expect(registered).withContext('webgpu kernels registered by the bundle').toBe(true);
+}
+
 describe('browser bundle (dist/tfjs-fake-quant.min.js)', () => {
   afterEach(() => {
     while (frames.length > 0) frames.pop()!.remove();
@@ -241,6 +253,12 @@ describe('browser bundle (dist/tfjs-fake-quant.min.js)', () => {
   it('after tf-core + tf-backend-cpu + tf-backend-webgl: matches the reference on webgl', async () => {
     const tf = await loadTf([TFJS_CORE, TFJS_CPU, TFJS_WEBGL, BUNDLE]);
     await useWebgl(tf);
+    await checkOps(tf);
+  });
+
+  it('after tf.min.js + tf-backend-webgpu: matches the reference on webgpu', async () => {
+    const tf = await loadTf([TFJS, TFJS_WEBGPU, BUNDLE]);
+    await useWebgpu(tf);
     await checkOps(tf);
   });
 
