@@ -9,7 +9,7 @@
  *   npm run bench:browser -- --json out.json  also write the results as JSON
  *   npm run bench:browser -- --save           write bench/results/webgl-<renderer>.json + README.md
  *   --sizes 1e4,1e6  --filter REGEX           a subset (ids as in bench_node.ts)
- *   --backend cpu                             the page's cpu backend instead of webgl
+ *   --backend cpu|webgpu                      the page's cpu or webgpu backend (Chromium's WebGPU) instead of webgl
  *   --no-packed                               skip the variants with x and dy as packed textures
  *   --read-dx                                 also read one element of dx per gradient call
  *   --build-only                              only build out/bench-page/ (e.g. for gpu-chromium)
@@ -31,7 +31,8 @@ import {hostDescription, parseArgs, RESULTS_DIR, ROOT, sourceVersion, writeJson,
 
 const PAGE_DIR = path.join(ROOT, 'out', 'bench-page');
 const CHROME_FLAGS =
-    ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu'];
+    ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-gpu',
+     '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
 async function buildPage(): Promise<void> {
   fs.mkdirSync(PAGE_DIR, {recursive: true});

@@ -9,12 +9,14 @@
  *   RESULT {"type":"end", "totalSeconds": s, "goals": [...]}
  *   RESULT {"type":"error", "message": ...} (then DONE)
  *
- * Query string: ?quick, ?sizes=1e4,1e6, ?filter=REGEX, ?backend=cpu|webgl (default webgl),
+ * Query string: ?quick, ?sizes=1e4,1e6, ?filter=REGEX, ?backend=cpu|webgl|webgpu (default webgl),
  * ?packed=0 (skip the variants on packed x and dy), ?readDx (also read one element of dx per
  * gradient call).
  */
 import * as tf from '@tensorflow/tfjs';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+// Registers the webgpu backend where the browser has navigator.gpu (a secure context).
+import '@tensorflow/tfjs-backend-webgpu';
 
 import {defaultOptions, runBench} from './harness';
 import {BenchMeta, BenchResult, evaluateGoals, PageMessage, parseSize, renderMarkdown} from './report';
@@ -54,8 +56,8 @@ function rendererInfo(): {renderer: string, vendor: string} {
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   const quick = q.has('quick') && q.get('quick') !== '0' && q.get('quick') !== 'false';
-  const backend = (q.get('backend') ?? 'webgl') as 'cpu'|'webgl';
-  if (backend !== 'webgl' && backend !== 'cpu') throw new Error(`unknown backend ${backend}`);
+  const backend = (q.get('backend') ?? 'webgl') as 'cpu'|'webgl'|'webgpu';
+  if (!['cpu', 'webgl', 'webgpu'].includes(backend)) throw new Error(`unknown backend ${backend}`);
   const sizes = q.get('sizes');
   const filter = q.get('filter');
   const packedVariants = q.get('packed') !== '0';
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
 
   // Run every op on the GPU (no small-tensor CPU forwarding) and accept software WebGL.
   tf.env().set('WEBGL_CPU_FORWARD', false);
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
   tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
   if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
   await tf.ready();
@@ -91,6 +94,12 @@ async function main(): Promise<void> {
     }
     machine = `${renderer}; ${navigator.hardwareConcurrency} logical CPUs` +
         (/swiftshader/i.test(renderer) ? ' (SwiftShader: WebGL rendered on the CPU)' : '');
+  } else if (backend === 'webgpu') {
+    const info = (tf.backend() as unknown as {adapterInfo?: Record<string, string>}).adapterInfo ?? {};
+    const adapter = `${info.vendor ?? 'unknown'} ${info.architecture ?? ''}`.trim();
+    details.adapter = adapter;
+    machine = `WebGPU adapter ${adapter}; ${navigator.hardwareConcurrency} logical CPUs` +
+        (/swiftshader/i.test(adapter) ? ' (SwiftShader: WebGPU run on the CPU)' : '');
   }
   const meta: BenchMeta = {
     backend, machine, details, date: new Date().toISOString(), quick, sizes: opts.sizes,
