@@ -174,6 +174,8 @@ class Transformer {
       if (layer instanceof LayersModel) {
         // Quantized on its own, with its weights; what feeds it is already quantized out here.
         copy = quantizeModel(layer, {...this.o, quantizeInputs: false});
+        // A frozen base stays frozen (its layers keep their own flags, which freezing leaves on).
+        copy.trainable = layer.trainable;
         this.copies.set(layer, copy);
         return copy;
       }

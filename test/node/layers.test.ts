@@ -429,6 +429,23 @@ describe('quantizeModel', () => {
     expect(fakeQuantLayers(loaded).map((l) => l.getRange())).toEqual(after);
   });
 
+  it('a frozen nested model stays frozen: QAT trains the head only', async () => {
+    const base = mlp(17);
+    base.trainable = false;
+    const input = tf.input({shape: [6]});
+    const head = tf.layers.dense({units: 2, name: 'head'}).apply(base.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const q = quantizeModel(tf.model({inputs: input, outputs: head}), {mode: 'learned'});
+    const nested = q.layers.find((l) => l instanceof tf.LayersModel) as tf.LayersModel;
+    expect(nested.trainable).toBe(false);
+    // Trainable: the head's kernel and bias and the learned ranges of the outer quantizers only.
+    expect(q.trainableWeights.map((w) => w.originalName).filter((n) => !/quant_head|_fq/.test(n))).toEqual([]);
+    const baseBefore = nested.getWeights().map((w) => values(w));
+    const x = uniform([8, 6], -1, 1, 18);
+    q.compile({optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError'});
+    await q.fit(x, tf.ones([8, 2]), {epochs: 2, batchSize: 4, verbose: 0});
+    expect(nested.getWeights().map((w) => values(w))).toEqual(baseBefore);
+  });
+
   it('a quantized model round-trips through save / load (nested layer config, EMA state)', async () => {
     const float = mlp(5);
     const q = quantizeModel(float, {weightBits: 5, activationBits: 6, perChannelWeights: true});
