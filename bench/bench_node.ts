@@ -1,16 +1,16 @@
 /**
- * `npm run bench`: the cpu backend and, where WebGPU is available (Dawn, the npm `webgpu` package;
- * SwiftShader's Vulkan driver without a GPU), the webgpu backend in Node, one after the other in
- * one process. Prints a Markdown table per backend and one with the backends side by side on
- * stdout (progress on stderr).
+ * `npm run bench`: the cpu and wasm backends and, where WebGPU is available (Dawn, the npm
+ * `webgpu` package; SwiftShader's Vulkan driver without a GPU), the webgpu backend in Node, one
+ * after the other in one process. Prints a Markdown table per backend and one with the backends
+ * side by side on stdout (progress on stderr).
  *
  *   npm run bench -- --quick                 1e4 and 1e5 only, few rounds (~2 min)
- *   npm run bench -- --backends webgpu       one backend (cpu, webgpu or both, comma-separated;
- *                                            default: both, webgpu skipped with a warning when
- *                                            unavailable, an error when asked for by name)
+ *   npm run bench -- --backends webgpu       some backends (cpu, wasm, webgpu, comma-separated;
+ *                                            default: all three, webgpu skipped with a warning
+ *                                            when unavailable, an error when asked for by name)
  *   npm run bench -- --json out.json         also write the results (an array, one per backend)
- *   npm run bench -- --save                  write bench/results/cpu.json, webgpu-<adapter>.json
- *                                            and README.md
+ *   npm run bench -- --save                  write bench/results/cpu.json, wasm.json,
+ *                                            webgpu-<adapter>.json and README.md
  *   npm run bench -- --sizes 1e6 --filter grad   a subset (case ids: ours.grad, composite.grad.*,
  *                                            floor.mulSum, ours.fwd, composite.fwd.*, loop.*)
  *   --machine "text"                         how to describe the machine in the results
@@ -29,7 +29,8 @@ import {BenchBackend, defaultOptions, runBench} from './harness';
 import {BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
 import {CliOptions, hostDescription, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
 
-type NodeBackend = Extract<BenchBackend, 'cpu'|'webgpu'>;
+type NodeBackend = Extract<BenchBackend, 'cpu'|'wasm'|'webgpu'>;
+const NODE_BACKENDS: NodeBackend[] = ['cpu', 'wasm', 'webgpu'];
 
 /**
  * Gives Node a navigator.gpu from Dawn and loads tfjs's webgpu backend (it registers itself only
@@ -60,6 +61,18 @@ function adapterDescription(): string {
   const name = [info.vendor, info.architecture].filter(Boolean).join(' ');
   return `${name || 'unknown adapter'}${info.description ? ` (${info.description})` : ''}`;
 }
+
+/** Loads tfjs's wasm backend (its binary from node_modules) and selects it. */
+async function selectWasm(): Promise<void> {
+  require('@tensorflow/tfjs-backend-wasm');  // loaded here only: the GPU bundle leaves it out
+  if (!await tf.setBackend('wasm')) throw new Error('the wasm backend failed to initialise');
+}
+
+const RUNTIMES: Record<NodeBackend, string> = {
+  cpu: 'Node (tfjs cpu backend, pure JS)',
+  wasm: 'Node, tfjs wasm backend (its binary from node_modules); our kernels: the cpu loops on its heap',
+  webgpu: 'Node, tfjs webgpu backend on Dawn (npm webgpu)',
+};
 
 async function benchBackend(backend: NodeBackend, cli: CliOptions): Promise<BenchResult> {
   await tf.setBackend(backend);
@@ -99,9 +112,12 @@ async function benchBackend(backend: NodeBackend, cli: CliOptions): Promise<Benc
         loadAvg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
         node: process.version,
         tfjs: tf.version_core,
-        runtime: backend === 'webgpu' ? 'Node, tfjs webgpu backend on Dawn (npm webgpu)' :
-                                        'Node (tfjs cpu backend, pure JS)',
+        runtime: RUNTIMES[backend],
         ...(backend === 'webgpu' ? {adapter: adapterDescription()} : {}),
+        ...(backend === 'wasm' ? {
+          WASM_HAS_SIMD_SUPPORT: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+          WASM_HAS_MULTITHREAD_SUPPORT: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+        } : {}),
         source: sourceVersion(),
       },
       date: new Date().toISOString(),
@@ -133,13 +149,14 @@ function savedName(res: BenchResult): string {
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2), {'--backends': true});
   const named = cli.extra.get('--backends');
-  const backends = (typeof named === 'string' ? named.split(',') : ['cpu', 'webgpu']) as NodeBackend[];
+  const backends = (typeof named === 'string' ? named.split(',') : NODE_BACKENDS) as NodeBackend[];
   for (const b of backends) {
-    if (b !== 'cpu' && b !== 'webgpu') throw new Error(`--backends: unknown backend ${b} (cpu, webgpu)`);
+    if (!NODE_BACKENDS.includes(b)) throw new Error(`--backends: unknown backend ${b} (${NODE_BACKENDS.join(', ')})`);
   }
   const all: BenchResult[] = [];
   const skipped: string[] = [];
   for (const backend of backends) {
+    if (backend === 'wasm') await selectWasm();
     if (backend === 'webgpu') {
       const why = await selectWebGPU();
       if (why != null) {

@@ -8,6 +8,8 @@
  * What one timed call of a case does:
  * - cpu: the op and reading every output back with dataSync (free on cpu: it returns the backing
  *   array), then disposing everything.
+ * - wasm: as cpu, except that only the scalar sums are read (reading dx or the forward output
+ *   would copy it out of the wasm heap; the backend computes synchronously, so nothing else waits).
  * - webgpu: as webgl below, but asynchronously (WebGPU has no blocking read in Node): the two
  *   scalar sums (gradient, floor) are read with `await data()`; for the forward op the backend's
  *   commands are submitted and `queue.onSubmittedWorkDone()` awaited (no read-back). The composite
@@ -31,7 +33,12 @@ import {mulberry32} from '../test/shared/random';
 
 const f32 = Math.fround;
 
-export type BenchBackend = 'cpu'|'webgl'|'webgpu';
+export type BenchBackend = 'cpu'|'wasm'|'webgl'|'webgpu';
+
+/** The backends whose programs run on a GPU (inputs uploaded first, program counts, GPU time). */
+export function isGpuBackend(backend: string): boolean {
+  return backend === 'webgl' || backend === 'webgpu';
+}
 
 export interface RunOptions {
   backend: BenchBackend;
@@ -367,7 +374,7 @@ function countWebGPUDispatches(): () => number {
 function setUpEnv(backend: BenchBackend): Env {
   const now = () => performance.now();
   const recorder: {names: string[]|null} = {names: null};
-  if (backend === 'cpu') return {backend, programCount: () => 0, recorder, now};
+  if (!isGpuBackend(backend)) return {backend, programCount: () => 0, recorder, now};
   if (backend === 'webgpu') {
     const webgpu = tf.backend() as unknown as WebGPUBackend;
     return {backend, webgpu, programCount: countWebGPUDispatches(), recorder, now};
@@ -422,7 +429,9 @@ function timedCall(env: Env, opts: RunOptions, group: Group, compute: Compute): 
       return;
     }
     for (const t of scalars(outs)) t.dataSync();
-    if (group === 'forward' || (group === 'gradient' && opts.readDxElement)) readOneElement(outs[0]);
+    if (env.webgl && (group === 'forward' || (group === 'gradient' && opts.readDxElement))) {
+      readOneElement(outs[0]);
+    }
   });
 }
 
@@ -572,7 +581,8 @@ async function sanityChecks(
     const {mismatches} = compare(dx, refDx);
     const dMin = dMinV[0];
     const dMax = dMaxV[0];
-    const sumsOk = exact && opts.backend === 'cpu' ?
+    // cpu and wasm run the same float32 loops as the reference: their sums are exact too.
+    const sumsOk = exact && !isGpuBackend(opts.backend) ?
         dMin === refMin && dMax === refMax :
         Math.abs(dMin - refMin) <= sumTol && Math.abs(dMax - refMax) <= sumTol;
     const ok = mismatches === 0 && sumsOk;
@@ -662,7 +672,7 @@ async function profileCase(c: Case, env: Env): Promise<{
   let programs: number|null = null;
   let programNames: string|undefined;
   let kernelMs: number|null = null;
-  if (env.backend !== 'cpu' && c.op) {
+  if (isGpuBackend(env.backend) && c.op) {
     const p0 = env.programCount();
     if (env.webgl) env.recorder.names = [];
     await c.run();
@@ -734,7 +744,7 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
           calls.set(c, Math.max(1, Math.min(opts.maxCallsPerSample,
                                             Math.ceil(opts.targetSampleMs / Math.max(recent, 1e-3)))));
         }
-        if (env.backend !== 'cpu') {
+        if (isGpuBackend(env.backend)) {
           const names = ['x', 'dy', 'min', 'max', 'x@packed', 'dy@packed'];
           const all = [...own.slice(0, 2), min, max, ...own.slice(2)];
           const packing = (t: tf.Tensor) =>

@@ -203,7 +203,7 @@ export function evaluateGoals(res: BenchResult): Goal[] {
     goal('webgpu gradient ≥ 10× faster than the fastest composite',
          ratio(bestComposite(rs, n, 'gradient'), find(rs, n, 'ours.grad')), r => r >= 10,
          r => `composite ÷ ours = ${r.toFixed(1)}`);
-  } else {
+  } else if (res.meta.backend === 'webgl') {
     const ours = find(rs, n, 'ours.grad');
     goal('webgl gradient within 1.5× of mul+sum (ours ÷ floor ≤ 1.5)',
          ratio(ours, find(rs, n, 'floor.mulSum')), r => r <= 1.5,
@@ -227,7 +227,8 @@ export function evaluateGoals(res: BenchResult): Goal[] {
 /** Markdown: main table, all-variants table, goals, checks. */
 export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}): string {
   const {meta, results} = res;
-  const isGpu = meta.backend !== 'cpu';
+  const isGpu = meta.backend === 'webgl' || meta.backend === 'webgpu';
+  const hasLoops = meta.backend === 'cpu';
   const lines: string[] = [];
   if (opts.heading) lines.push(opts.heading, '');
   lines.push(
@@ -238,7 +239,7 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
   const sizes = [...new Set(results.map(r => r.n))].sort((a, b) => a - b);
 
   const head = ['n', 'case', 'median ms', 'min–max ms', 'composite ÷ this', 'this ÷ floor'];
-  if (!isGpu) head.push('this ÷ loop');
+  if (hasLoops) head.push('this ÷ loop');
   head.push('kernels');
   if (isGpu) head.push(meta.backend === 'webgpu' ? 'dispatches/iter' : 'programs/iter', 'GPU kernelMs');
   head.push('peak extra');
@@ -254,7 +255,7 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
         fmtRatio(comp ? comp.medianMs / r.medianMs : null),
         fmtRatio(floor ? r.medianMs / floor.medianMs : null),
       ];
-      if (!isGpu) cells.push(fmtRatio(loop && loop !== r ? r.medianMs / loop.medianMs : null));
+      if (hasLoops) cells.push(fmtRatio(loop && loop !== r ? r.medianMs / loop.medianMs : null));
       cells.push(fmtCount(r.kernels));
       if (isGpu) cells.push(fmtCount(r.programs), r.kernelMs == null ? '—' : fmtMs(r.kernelMs));
       cells.push(fmtBytes(r.peakExtraBytes));
@@ -295,7 +296,7 @@ export function renderMarkdown(res: BenchResult, opts: {heading?: string} = {}):
 
   const bad = res.checks.filter(c => !c.ok);
   lines.push(
-      `Sanity checks (outputs of ours vs composites${isGpu ? '' : ' and loops'}, untimed): ` +
+      `Sanity checks (outputs of ours vs composites${hasLoops ? ' and loops' : ''}, untimed): ` +
       `${res.checks.length - bad.length}/${res.checks.length} ok` +
       (bad.length ? `; failed: ${bad.map(c => `${sizeLabel(c.n)} ${c.what} (${c.detail})`).join('; ')}` : '') +
       '.');

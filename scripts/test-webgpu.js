@@ -44,9 +44,10 @@ if (argv[0] === '--bundle-bench') {
     format: 'cjs',
     target: 'node20',
     // The module builds, so that tfjs-core is bundled once (toolchain notes); Dawn stays outside,
-    // and so does the browser bench's driver (puppeteer-core, esbuild), never loaded here.
+    // and so do the browser bench's driver (puppeteer-core, esbuild) and the wasm backend (its
+    // binary sits next to its JS), never loaded there.
     mainFields: ['module', 'main'],
-    external: ['webgpu', 'puppeteer-core', 'esbuild'],
+    external: ['webgpu', 'puppeteer-core', 'esbuild', '@tensorflow/tfjs-backend-wasm'],
     logLevel: 'warning',
   });
   for (const pkg of ['webgpu', 'debug', 'ms']) {
