@@ -84,12 +84,33 @@ float nudgeParam(float lo, float hi, int param) {
 `;
 }
 
+const UNPACKED_PARAMS_GLSL = `
+NudgedRange nudgedRange(int channel) {
+  return NudgedRange(getParams(channel, 0), getParams(channel, 1), getParams(channel, 2),
+                     getParams(channel, 3), getParams(channel, 4), getParams(channel, 5) == 1.0);
+}
+`;
+
+// A packed texel (r, c) holds (r, c) in x, (r, c + 1) in y, (r + 1, c) in z, (r + 1, c + 1) in w.
+const PACKED_PARAMS_GLSL = `
+void nudgedRangePair(int channel, out NudgedRange first, out NudgedRange second) {
+  vec4 p01 = getParams(channel, 0);
+  vec4 p23 = getParams(channel, 2);
+  vec4 p45 = getParams(channel, 4);
+  first = NudgedRange(p01.x, p01.y, p23.x, p23.y, p45.x, p45.y == 1.0);
+  second = NudgedRange(p01.z, p01.w, p23.z, p23.w, p45.z, p45.w == 1.0);
+}
+`;
+
 /**
  * Quantization helpers over the parameter texture `params` ([channels, NUDGE_PARAMS.length]).
+ * Unpacked, `nudgedRange(channel)` reads one channel; packed (`packedParams`, NUDGE_PARAMS.length
+ * is even), `nudgedRangePair(channel, first, second)` reads channels `channel` (even) and
+ * `channel + 1` from three texels.
  * Vars' per-element division uses the hardware quotient and redoes it exactly only where it lands
  * within a few ulps of a rounding boundary, the only place where the two can disagree.
  */
-export function fakeQuantGlsl(webglVersion: number): string {
+export function fakeQuantGlsl(webglVersion: number, packedParams = false): string {
   return `
 ${webglVersion === 2 ? EXACT_DIVISION_GLSL : HARDWARE_DIVISION_GLSL}
 struct NudgedRange {
@@ -100,11 +121,7 @@ struct NudgedRange {
   float quantZero;
   bool zeroRange;
 };
-
-NudgedRange nudgedRange(int channel) {
-  return NudgedRange(getParams(channel, 0), getParams(channel, 1), getParams(channel, 2),
-                     getParams(channel, 3), getParams(channel, 4), getParams(channel, 5) == 1.0);
-}
+${packedParams ? PACKED_PARAMS_GLSL : UNPACKED_PARAMS_GLSL}
 
 // std::max(std::min(v, nudgedMax), nudgedMin): NaN stays NaN (GLSL min/max leave NaN undefined).
 float clampToNudged(float v, NudgedRange r) {
@@ -113,14 +130,53 @@ float clampToNudged(float v, NudgedRange r) {
 }
 
 // Vars divides by the scale. The hardware quotient is off by at most a few ulps (GLSL ES allows
-// 2.5): outside a margin of ~10 ulps around a boundary it gives TF's level.
-float fakeQuantDivide(float v, NudgedRange r) {
-  float shifted = clampToNudged(v, r) - r.nudgedMin;
+// 2.5): outside a margin of ~10 ulps around a boundary it gives TF's level; redo is set inside.
+float divideLevel(float shifted, NudgedRange r, out bool redo) {
   float level = (shifted / r.scale - r.quantZero) + 0.5;
   float fraction = level - floor(level);
   float margin = max(max(abs(level), r.quantZero), 1.0) * 1.2e-6;
-  if (fraction < margin || fraction > 1.0 - margin) {
-    level = (divRN(shifted, r.scale) - r.quantZero) + 0.5;
+  redo = fraction < margin || fraction > 1.0 - margin;
+  return level;
+}
+float exactDivideLevel(float shifted, NudgedRange r) {
+  return (divRN(shifted, r.scale) - r.quantZero) + 0.5;
+}
+
+float fakeQuantDivide(float v, NudgedRange r) {
+  float shifted = clampToNudged(v, r) - r.nudgedMin;
+  bool redo;
+  float level = divideLevel(shifted, r, redo);
+  if (redo) level = exactDivideLevel(shifted, r);
+  return floor(level) * r.scale;
+}
+
+// fakeQuantDivideElement on the 4 lanes of a texel with one range (Vars is per tensor). The exact
+// divisions run one at a time in a loop, left as soon as no lane needs one: SwiftShader runs an
+// if's body masked for every fragment, and 4 inlined copies of divRN made the program 2x slower.
+vec4 fakeQuantDivideTexel(vec4 v, NudgedRange r) {
+  if (r.zeroRange) return vec4(0.0);
+  vec4 shifted = vec4(clampToNudged(v.x, r), clampToNudged(v.y, r), clampToNudged(v.z, r),
+                      clampToNudged(v.w, r)) - r.nudgedMin;
+  bvec4 redo;
+  vec4 level = vec4(divideLevel(shifted.x, r, redo.x), divideLevel(shifted.y, r, redo.y),
+                    divideLevel(shifted.z, r, redo.z), divideLevel(shifted.w, r, redo.w));
+  for (int i = 0; i < 4; i++) {
+    if (!any(redo)) break;
+    float exact = exactDivideLevel(
+        redo.x ? shifted.x : (redo.y ? shifted.y : (redo.z ? shifted.z : shifted.w)), r);
+    if (redo.x) {
+      level.x = exact;
+      redo.x = false;
+    } else if (redo.y) {
+      level.y = exact;
+      redo.y = false;
+    } else if (redo.z) {
+      level.z = exact;
+      redo.z = false;
+    } else {
+      level.w = exact;
+      redo.w = false;
+    }
   }
   return floor(level) * r.scale;
 }
@@ -137,6 +193,25 @@ float inNudgedRange(float v, NudgedRange r) {
 
 vec2 belowAndAboveNudgedRange(float v, NudgedRange r) {
   return vec2(v < r.nudgedMin ? 1.0 : 0.0, v > r.nudgedMax ? 1.0 : 0.0);
+}
+
+// TF's forward per element: 0 for the range [0, 0] (zero-range channels of PerChannel).
+float fakeQuantDivideElement(float v, NudgedRange r) {
+  return r.zeroRange ? 0.0 : fakeQuantDivide(v, r);
+}
+float fakeQuantMultiplyElement(float v, NudgedRange r) {
+  return r.zeroRange ? 0.0 : fakeQuantMultiply(v, r);
+}
+
+// dx = gradient * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. The
+// range [0, 0] passes the gradient through.
+float inputGradientElement(float gradient, float v, NudgedRange r) {
+  return r.zeroRange ? gradient : gradient * inNudgedRange(v, r);
+}
+
+// One element's terms of the (below, above) range gradients; none for the range [0, 0].
+vec2 rangeGradientTerms(float gradient, float v, NudgedRange r) {
+  return r.zeroRange ? vec2(0.0) : gradient * belowAndAboveNudgedRange(v, r);
 }
 `;
 }

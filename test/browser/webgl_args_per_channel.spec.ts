@@ -8,8 +8,9 @@
  *   - random shapes, per-channel ranges, bit widths, narrowRange, NaN / +-Inf inputs and gradients:
  *     forward and input gradients equal to the reference, min/max gradient sums within sumsClose
  *     (a GPU reduction adds in another order);
- *   - program counts with no read-back (PerChannel forward 1 program, PerChannel gradient <= 4 at
- *     1e6 elements, Args forward and gradient 1 program each), and memory back to its baseline.
+ *   - under WEBGL_PACK, x and dy packed (as training hands them over), read without unpacking;
+ *   - program counts with no read-back (forward 2 programs, PerChannel gradient 4 and Args
+ *     gradient 2 at 1e6 elements), and memory back to its baseline.
  */
 import * as fc from 'fast-check';
 
@@ -17,7 +18,7 @@ import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithM
 import {firstMismatch, sumsClose} from '../shared/compare';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
-import {countGpuWork, tf, useWebGL} from './webgl_setup';
+import {countGpuWork, inputTensor, makeData, tf, useWebGL} from './webgl_setup';
 import {mulberry32} from '../shared/random';
 import {normalFloat, orderedRangeArb} from '../shared/arbitraries';
 
@@ -38,10 +39,17 @@ interface Problem {
   narrowRange: boolean;
 }
 
+/** Under WEBGL_PACK, x and dy come packed (see inputTensor): the kernels read them packed. */
+let packedInputs = false;
+
+function input(values: Float32Array, shape: number[]): tf.Tensor {
+  return inputTensor(values, shape, packedInputs);
+}
+
 function runPerChannel(p: Problem): Float32Array {
   return tf.tidy(() => {
     const y = fakeQuantWithMinMaxVarsPerChannel(
-        tf.tensor(p.x, p.shape), tf.tensor1d(p.mins), tf.tensor1d(p.maxs), p.numBits,
+        input(p.x, p.shape), tf.tensor1d(p.mins), tf.tensor1d(p.maxs), p.numBits,
         p.narrowRange);
     expect(y.shape).toEqual(p.shape);
     return y.dataSync() as Float32Array;
@@ -51,7 +59,7 @@ function runPerChannel(p: Problem): Float32Array {
 function runPerChannelGradient(p: Problem) {
   return tf.tidy(() => {
     const r = fakeQuantWithMinMaxVarsPerChannelGradient(
-        tf.tensor(p.dy, p.shape), tf.tensor(p.x, p.shape), tf.tensor1d(p.mins),
+        input(p.dy, p.shape), input(p.x, p.shape), tf.tensor1d(p.mins),
         tf.tensor1d(p.maxs), p.numBits, p.narrowRange);
     return {
       dx: r.backpropsWrtInput.dataSync() as Float32Array,
@@ -65,7 +73,7 @@ function runPerChannelGradient(p: Problem) {
 function runArgs(p: Problem): Float32Array {
   return tf.tidy(() => {
     const y = fakeQuantWithMinMaxArgs(
-        tf.tensor(p.x, p.shape), p.mins[0], p.maxs[0], p.numBits, p.narrowRange);
+        input(p.x, p.shape), p.mins[0], p.maxs[0], p.numBits, p.narrowRange);
     expect(y.shape).toEqual(p.shape);
     return y.dataSync() as Float32Array;
   });
@@ -74,7 +82,7 @@ function runArgs(p: Problem): Float32Array {
 function runArgsGradient(p: Problem): Float32Array {
   return tf.tidy(() => {
     const r = fakeQuantWithMinMaxArgsGradient(
-        tf.tensor(p.dy, p.shape), tf.tensor(p.x, p.shape), p.mins[0], p.maxs[0], p.numBits,
+        input(p.dy, p.shape), input(p.x, p.shape), p.mins[0], p.maxs[0], p.numBits,
         p.narrowRange);
     expect(r.shape).toEqual(p.shape);
     return r.dataSync() as Float32Array;
@@ -155,32 +163,6 @@ const channelRangeArb: fc.Arbitrary<[number, number]> = fc.oneof(
     {weight: 8, arbitrary: orderedNormalRangeArb},
     {weight: 2, arbitrary: fc.constantFrom<[number, number]>([0, 0], [-0, 0], [0, -0])},
     {weight: 1, arbitrary: orderedNormalRangeArb.map(([a, b]) => [b, a] as [number, number])});
-
-/** Inputs mixing specials (NaN, +-Inf, +-0, nudged bounds), ties and uniform values per channel. */
-function makeData(shape: number[], ranges: Array<[number, number]>, numBits: number,
-                  narrowRange: boolean, seed: number): {x: Float32Array; dy: Float32Array} {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const rand = mulberry32(seed);
-  const nudged = ranges.map(([min, max]) =>
-      min === 0 && max === 0 ? null : refNudge(min, max, numBits, narrowRange));
-  const x = new Float32Array(size);
-  const dy = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    const c = i % ranges.length;
-    const [min, max] = ranges[c];
-    const n = nudged[c];
-    const lo = Math.min(min, max);
-    const span = Math.abs(max - min) || 1;
-    const special = n == null ? [NaN, Infinity, -Infinity, 0, -0, 1, -1] :
-                                [NaN, Infinity, -Infinity, 0, -0, n.nudgedMin, n.nudgedMax];
-    const r = rand();
-    x[i] = r < 0.1 ? special[Math.floor(rand() * special.length)] :
-        r < 0.3 && n != null ? n.nudgedMin + (Math.floor(rand() * 8) + 0.5) * n.scale :  // ties
-        lo - span + rand() * 3 * span;
-    dy[i] = rand() < 0.05 ? [NaN, Infinity, -Infinity][Math.floor(rand() * 3)] : (rand() - 0.5) * 8;
-  }
-  return {x, dy};
-}
 
 const perChannelArb: fc.Arbitrary<Problem> =
     fc.record({
@@ -284,7 +266,13 @@ function expectXlaArgsCases(): void {
 
 for (const pack of [true, false]) {
   describe(`webgl2 FakeQuantWithMinMaxArgs / ...VarsPerChannel (WEBGL_PACK ${pack})`, () => {
-    beforeAll(async () => useWebGL({WEBGL_PACK: pack}));
+    beforeAll(async () => {
+      await useWebGL({WEBGL_PACK: pack});
+      packedInputs = pack;
+    });
+    afterAll(() => {
+      packedInputs = false;
+    });
 
     it('runs on WebGL2 with float32 render targets', () => {
       expect(tf.getBackend()).toBe('webgl');

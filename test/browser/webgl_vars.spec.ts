@@ -5,7 +5,7 @@ import {firstMismatch, sumsClose} from '../shared/compare';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {TF_FORWARD_CASES, TF_GRADIENT_CASES} from '../shared/tf_cases';
 import {mulberry32} from '../shared/random';
-import {countGpuWork, tf, useWebGL} from './webgl_setup';
+import {countGpuWork, inputTensor, tf, useWebGL} from './webgl_setup';
 import {normalFloat, orderedRangeArb} from '../shared/arbitraries';
 
 interface VarsProblem {
@@ -18,15 +18,11 @@ interface VarsProblem {
   narrowRange: boolean;
 }
 
-/**
- * Under WEBGL_PACK, `x * 1` (exact, keeps -0 and NaN) comes out of a packed program, as the
- * outputs of matMul or conv do in training: the kernels must handle packed textures too.
- */
+/** Under WEBGL_PACK, inputs come packed (see inputTensor): the kernels read them packed. */
 let packedInputs = false;
 
 function input(values: Float32Array, shape: number[]): tf.Tensor {
-  const t = tf.tensor(values, shape);
-  return packedInputs && t.rank <= 6 ? tf.mul(t, 1) : t;  // tfjs's shaders stop at rank 6
+  return inputTensor(values, shape, packedInputs);
 }
 
 function runForward(p: VarsProblem): Float32Array {

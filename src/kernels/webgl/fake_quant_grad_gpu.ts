@@ -1,63 +1,143 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {fakeQuantGlsl} from '../../quant/nudge_glsl';
-import {channelGlsl} from './fake_quant_gpu';
+import {ElementLayout, elementwiseMainGlsl, layoutShape, nextLanesGlsl, packedRangesGlsl} from './fake_quant_gpu';
 
 /** dx = gradients * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. */
 export class FakeQuantInputGradientProgram implements GPGPUProgram {
   variableNames = ['gradients', 'x', 'params'];
   outputShape: number[];
   userCode: string;
+  packedInputs: boolean;
+  packedOutput: boolean;
 
-  constructor(size: number, channels: number|null, webglVersion: number) {
-    this.outputShape = [size];
+  constructor(layout: ElementLayout, channels: number|null, webglVersion: number) {
+    this.outputShape = layoutShape(layout);
+    this.packedInputs = this.packedOutput = layout.packed;
     this.userCode = `
-      ${fakeQuantGlsl(webglVersion)}
-      ${channelGlsl(channels)}
-      void main() {
-        int index = getOutputCoords();
-        float gradient = getGradients(index);
-        NudgedRange r = nudgedRange(channelOf(index));
-        setOutput(r.zeroRange ? gradient : gradient * inNudgedRange(getX(index), r));
-      }
+      ${fakeQuantGlsl(webglVersion, layout.packed)}
+      ${elementwiseMainGlsl(layout, channels, ['gradients', 'x'],
+                            ([g, x], r) => `inputGradientElement(${g}, ${x}, ${r})`)}
     `;
   }
 }
 
 /**
- * First pass of the fused range-gradient reduction over the input viewed as [rows, channels].
- * Texel (k, c) sums rows [k * windowRows, (k + 1) * windowRows) of channel c for both masks at
- * once, so each element is read once. The packed [2, 2 * windows * channels] output holds the
- * below-range sum at (0, 2j) and the above-range sum at (1, 2j), j = k * channels + c; odd
- * columns are 0.
+ * Where FakeQuantRangeGradientTotalsProgram finds the partial sums: channel c of window k at column
+ * k * stride + c * step of the packed [2, *] partials, the below-range sum in row 0 and the
+ * above-range sum in row 1.
+ */
+export interface PartialsLayout {
+  windows: number;
+  stride: number;
+  step: number;
+}
+
+/** Windows of about sqrt(count) rows (or texels) balance the two reduction passes. */
+function windowLength(count: number): number {
+  return Math.max(1, Math.ceil(Math.sqrt(count)));
+}
+
+/**
+ * First pass of the fused range-gradient reduction: each fragment sums both masks' terms over a
+ * window of the data, reading every element once.
+ *
+ * Unpacked, the input is viewed as [rows, channels]: texel (k, c) sums rows
+ * [k * windowRows, (k + 1) * windowRows) of channel c; the packed [2, 2 * windows * channels]
+ * output holds the below-range sum at (0, 2j) and the above-range sum at (1, 2j),
+ * j = k * channels + c; odd columns are 0.
+ *
+ * Packed ([batch, rows, cols] texels of 2x2 elements): per channel, output texel k * texelCols + t
+ * sums a window of texel rows of texel column t, i.e. channels 2t (lanes x, z of the output: below,
+ * above) and 2t + 1 (lanes y, w); per tensor, output texel k sums a window of consecutive texels.
+ * Lanes past an odd edge are skipped.
  */
 export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   variableNames = ['gradients', 'x', 'params'];
   outputShape: number[];
   userCode: string;
+  packedInputs: boolean;
   packedOutput = true;
+  partials: PartialsLayout;
 
-  constructor(rows: number, channels: number|null, windowRows: number, webglVersion: number) {
-    const width = channels ?? 1;
-    const windows = Math.ceil(rows / windowRows);
-    this.outputShape = [2, 2 * windows * width];
-    this.userCode = `
-      ${fakeQuantGlsl(webglVersion)}
-      void main() {
-        int j = getOutputCoords().y / 2;
-        int window = j / ${width};
-        int channel = j - window * ${width};
-        NudgedRange r = nudgedRange(channel);
-        vec2 sums = vec2(0.0);
-        if (!r.zeroRange) {
-          for (int i = 0; i < ${windowRows}; i++) {
-            int row = window * ${windowRows} + i;
-            if (row >= ${rows}) break;
-            int index = row * ${width} + channel;
-            sums += getGradients(index) * belowAndAboveNudgedRange(getX(index), r);
+  constructor(layout: ElementLayout, channels: number|null, webglVersion: number) {
+    this.packedInputs = layout.packed;
+    const glsl = fakeQuantGlsl(webglVersion, layout.packed);
+    if (!layout.packed) {
+      const width = channels ?? 1;
+      const rows = layout.size / width;
+      const windowRows = windowLength(rows);
+      const windows = Math.ceil(rows / windowRows);
+      this.partials = {windows, stride: 2 * width, step: 2};
+      this.outputShape = [2, 2 * windows * width];
+      this.userCode = `
+        ${glsl}
+        void main() {
+          int j = getOutputCoords().y / 2;
+          int window = j / ${width};
+          int channel = j - window * ${width};
+          NudgedRange r = nudgedRange(channel);
+          vec2 sums = vec2(0.0);
+          if (!r.zeroRange) {
+            for (int i = 0; i < ${windowRows}; i++) {
+              int row = window * ${windowRows} + i;
+              if (row >= ${rows}) break;
+              int index = row * ${width} + channel;
+              sums += getGradients(index) * belowAndAboveNudgedRange(getX(index), r);
+            }
           }
+          setOutput(vec4(sums.x, 0.0, sums.y, 0.0));
         }
-        setOutput(vec4(sums.x, 0.0, sums.y, 0.0));
+      `;
+      return;
+    }
+    const [batch, rows, cols] = layout.shape;
+    const texelRows = Math.ceil(rows / 2);  // per batch
+    const texelCols = Math.ceil(cols / 2);
+    const perChannel = channels != null;
+    // Per channel a window runs down one texel column; per tensor along all texels in order.
+    const count = perChannel ? batch * texelRows : batch * texelRows * texelCols;
+    const length = windowLength(count);
+    const windows = Math.ceil(count / length);
+    const outputsPerWindow = perChannel ? texelCols : 1;
+    this.partials = perChannel ? {windows, stride: 2 * texelCols, step: 1} :
+                                 {windows, stride: 2, step: 2};
+    this.outputShape = [2, 2 * windows * outputsPerWindow];
+    const nextRowPair = `rowPair++; if (rowPair == ${texelRows}) { rowPair = 0; b++; }`;
+    const {nextRow, nextCol} = nextLanesGlsl(layout.shape, 'row', 'col');
+    this.userCode = `
+      ${glsl}
+      // (below c, below c + 1, above c, above c + 1) of the texel at (b, 2 * rowPair, col).
+      vec4 texelTerms(int b, int rowPair, int col, NudgedRange r0, NudgedRange r1) {
+        int row = 2 * rowPair;
+        vec4 g = getGradients(b, row, col);
+        vec4 v = getX(b, row, col);
+        bool nextRow = ${nextRow};
+        bool nextCol = ${nextCol};
+        vec2 tx = rangeGradientTerms(g.x, v.x, r0);
+        vec2 ty = nextCol ? rangeGradientTerms(g.y, v.y, r1) : vec2(0.0);
+        vec2 tz = nextRow ? rangeGradientTerms(g.z, v.z, r0) : vec2(0.0);
+        vec2 tw = nextRow && nextCol ? rangeGradientTerms(g.w, v.w, r1) : vec2(0.0);
+        return vec4(tx.x + tz.x, ty.x + tw.x, tx.y + tz.y, ty.y + tw.y);
+      }
+      void main() {
+        int texel = getOutputCoords().y / 2;
+        int window = texel / ${outputsPerWindow};
+        int first = window * ${length};
+        // Texel (b, rowPair, texelCol) of the first one in the window.
+        int texelCol = ${perChannel ? `texel - window * ${outputsPerWindow}` : `imod(first, ${texelCols})`};
+        int texelRow = ${perChannel ? 'first' : `first / ${texelCols}`};
+        int b = texelRow / ${texelRows};
+        int rowPair = texelRow - b * ${texelRows};
+        ${packedRangesGlsl(channels, '2 * texelCol')}
+        vec4 sums = vec4(0.0);
+        for (int i = 0; i < ${length}; i++) {
+          if (first + i >= ${count}) break;
+          sums += texelTerms(b, rowPair, 2 * texelCol, r0, r1);
+          ${perChannel ? nextRowPair :
+                         `texelCol++; if (texelCol == ${texelCols}) { texelCol = 0; ${nextRowPair} }`}
+        }
+        setOutput(${perChannel ? 'sums' : 'vec4(sums.x + sums.y, 0.0, sums.z + sums.w, 0.0)'});
       }
     `;
   }
@@ -73,8 +153,11 @@ export class FakeQuantRangeGradientTotalsProgram implements GPGPUProgram {
   userCode: string;
   packedInputs = true;
 
-  constructor(windows: number, channels: number) {
+  constructor(partials: PartialsLayout, channels: number) {
+    const {windows, stride, step} = partials;
     this.outputShape = [2 * channels];
+    // Column `column` of a packed row pair: lanes x (row 0), z (row 1) when even, else y, w.
+    const odd = stride % 2 === 0 && step % 2 === 0 ? 'false' : 'imod(column, 2) == 1';
     this.userCode = `
       void main() {
         int index = getOutputCoords();
@@ -82,8 +165,10 @@ export class FakeQuantRangeGradientTotalsProgram implements GPGPUProgram {
         int channel = above ? index - ${channels} : index;
         float total = 0.0;
         for (int k = 0; k < ${windows}; k++) {
-          vec4 partial = getPartials(0, 2 * (k * ${channels} + channel));
-          total += above ? partial.z : partial.x;
+          int column = k * ${stride} + channel * ${step};
+          vec4 partial = getPartials(0, column);
+          vec2 sums = ${odd} ? partial.yw : partial.xz;
+          total += above ? sums.y : sums.x;
         }
         setOutput(total);
       }

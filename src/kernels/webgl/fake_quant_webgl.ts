@@ -1,12 +1,12 @@
 /** Kernel bodies shared by the webgl kernels: each kernel file only picks its range and form. */
-import {getKernel, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {env, getKernel, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
-import {FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
+import {ElementLayout, FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
 import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalsProgram} from './fake_quant_grad_gpu';
-import {cpuValues, disposeAll, flatUnpacked, warnOnceIfHalfFloat, webglVersion, withShape} from './webgl_util';
+import {cpuValues, disposeAll, flatUnpacked, MAX_PACKED_RANK, packedView, shapeAs3D, storage, warnOnceIfHalfFloat, webglVersion, withShape} from './webgl_util';
 
 /** Range tensors: scalars (channels null) or [channels] vectors for PerChannel. */
 export interface WebGLRange {
@@ -29,13 +29,43 @@ function rangeInputs(range: WebGLRange): TensorInfo[] {
   return [range.min, range.max];
 }
 
-/** One program: TF's nudge of every channel, as a [channels, 6] parameter texture. */
+/**
+ * One program: TF's nudge of every channel, as a [channels, 6] parameter texture, packed for the
+ * packed programs.
+ */
 function nudgeParams(
-    backend: MathBackendWebGL, range: WebGLRange, attrs: FakeQuantAttrs): TensorInfo {
+    backend: MathBackendWebGL, range: WebGLRange, attrs: FakeQuantAttrs,
+    layout: ElementLayout): TensorInfo {
   const packedRange = rangeInputs(range).every(t => backend.texData.get(t.dataId).isPacked);
   return backend.runWebGLProgram(
-      new NudgeProgram(range.channels, attrs, webglVersion(), packedRange), rangeInputs(range),
-      'float32');
+      new NudgeProgram(range.channels, attrs, webglVersion(), packedRange, layout.packed),
+      rangeInputs(range), 'float32', undefined, /* preventEagerUnpackingOfOutput */ layout.packed);
+}
+
+/**
+ * How the programs read x (and dy), picked to run no conversion pass where possible:
+ * - packed (4 elements per fragment, packed output in the same layout) when one of them is a
+ *   packed texture and none an unpacked one (data still on the CPU uploads packed as cheaply as
+ *   unpacked), under WEBGL_PACK, up to rank 6 (tfjs's packed shaders and unpacking stop there:
+ *   a packed rank-7 output could not be unpacked later);
+ * - otherwise unpacked, flat: packed inputs are unpacked first, one pass each. With one packed and
+ *   one unpacked texture (gradient), either choice costs one conversion; this one keeps the
+ *   unpacked output.
+ */
+function elementLayout(
+    backend: MathBackendWebGL, inputs: TensorInfo[], shape: number[]): ElementLayout {
+  const where = inputs.map(t => storage(backend, t));
+  const packed = env().getBool('WEBGL_PACK') && shape.length <= MAX_PACKED_RANK &&
+      where.includes('packed') && !where.includes('unpacked');
+  return packed ? {packed: true, shape: shapeAs3D(shape)} :
+                  {packed: false, size: util.sizeFromShape(shape)};
+}
+
+/** An x-shaped input as the layout reads it; an unpacking pass's output goes into `temps`. */
+function asLayout(
+    backend: MathBackendWebGL, info: TensorInfo, layout: ElementLayout,
+    temps: TensorInfo[]): TensorInfo {
+  return layout.packed ? packedView(info) : flatUnpacked(backend, info, temps);
 }
 
 /** Two programs: the nudge, then the elementwise quantization. */
@@ -51,10 +81,11 @@ export function webglFakeQuant(
     return backend.makeTensorInfo(x.shape, 'float32', values);
   }
   warnOnceIfHalfFloat();
-  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs)];
+  const layout = elementLayout(backend, [x], x.shape);
+  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs, layout)];
   const out = backend.runWebGLProgram(
-      new FakeQuantProgram(size, range.channels, form, webglVersion()),
-      [flatUnpacked(backend, x, temps), temps[0]], 'float32');
+      new FakeQuantProgram(layout, range.channels, form, webglVersion()),
+      [asLayout(backend, x, layout, temps), temps[0]], 'float32');
   disposeAll(backend, temps);
   return withShape(out, x.shape);
 }
@@ -82,11 +113,6 @@ function emptyGradient(
   ];
 }
 
-/** Windows of about sqrt(rows) rows balance the two reduction passes. */
-function reductionWindowRows(rows: number): number {
-  return Math.max(1, Math.ceil(Math.sqrt(rows)));
-}
-
 /** Elements [begin, begin + size) of an unpacked flat tensor: tfjs's Slice shares the texture. */
 function shallowSlice(
     backend: MathBackendWebGL, x: TensorInfo, begin: number, size: number): TensorInfo {
@@ -99,17 +125,14 @@ function shallowSlice(
  * data once, then both totals, split into the two outputs without a copy.
  */
 function rangeGradients(
-    backend: MathBackendWebGL, programInputs: TensorInfo[], size: number,
+    backend: MathBackendWebGL, programInputs: TensorInfo[], layout: ElementLayout,
     range: WebGLRange): TensorInfo[] {
   const channels = range.channels ?? 1;
-  const rows = size / channels;
-  const windowRows = reductionWindowRows(rows);
+  const program = new FakeQuantRangeGradientPartialsProgram(layout, range.channels, webglVersion());
   const partials = backend.runWebGLProgram(
-      new FakeQuantRangeGradientPartialsProgram(rows, range.channels, windowRows, webglVersion()),
-      programInputs, 'float32', undefined, /* preventEagerUnpackingOfOutput */ true);
+      program, programInputs, 'float32', undefined, /* preventEagerUnpackingOfOutput */ true);
   const totals = backend.runWebGLProgram(
-      new FakeQuantRangeGradientTotalsProgram(Math.ceil(rows / windowRows), channels), [partials],
-      'float32');
+      new FakeQuantRangeGradientTotalsProgram(program.partials, channels), [partials], 'float32');
   const below = shallowSlice(backend, totals, 0, channels);
   const above = shallowSlice(backend, totals, channels, channels);
   disposeAll(backend, [partials, totals]);
@@ -134,14 +157,16 @@ export function webglFakeQuantGradient(
     return all;
   }
   warnOnceIfHalfFloat();
-  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs)];
-  const programInputs =
-      [flatUnpacked(backend, gradients, temps), flatUnpacked(backend, x, temps), temps[0]];
+  const layout = elementLayout(backend, [gradients, x], x.shape);
+  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs, layout)];
+  const programInputs = [
+    asLayout(backend, gradients, layout, temps), asLayout(backend, x, layout, temps), temps[0],
+  ];
   const dx = backend.runWebGLProgram(
-      new FakeQuantInputGradientProgram(size, range.channels, webglVersion()), programInputs,
+      new FakeQuantInputGradientProgram(layout, range.channels, webglVersion()), programInputs,
       'float32');
   const outputs = [withShape(dx, x.shape)];
-  if (withRangeGradients) outputs.push(...rangeGradients(backend, programInputs, size, range));
+  if (withRangeGradients) outputs.push(...rangeGradients(backend, programInputs, layout, range));
   disposeAll(backend, temps);
   return outputs;
 }
