@@ -37,15 +37,18 @@ function quantizeChannel(
   }
 }
 
+/** @param out where to write (e.g. a backend's memory); a new array by default. */
 export function fakeQuantForwardImpl(
     x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>, attrs: FakeQuantAttrs,
-    form: LevelForm): Float32Array {
-  const out = new Float32Array(x.length);
+    form: LevelForm, out: Float32Array = new Float32Array(x.length)): Float32Array {
   const channels = mins.length;
   const range = quantRange(attrs.numBits, attrs.narrowRange);
   for (let c = 0; c < channels; c++) {
-    if (isZeroRange(mins[c], maxs[c])) continue;  // TF outputs zeros, already there
-    quantizeChannel(x, out, c, channels, nudge(mins[c], maxs[c], range), form);
+    if (isZeroRange(mins[c], maxs[c])) {
+      for (let i = c; i < x.length; i += channels) out[i] = 0;  // TF outputs zeros
+    } else {
+      quantizeChannel(x, out, c, channels, nudge(mins[c], maxs[c], range), form);
+    }
   }
   return out;
 }
@@ -78,19 +81,21 @@ function passThroughChannel(
   for (let i = c; i < dy.length; i += stride) dx[i] = dy[i];
 }
 
+/** @param out where to write (e.g. a backend's memory); new arrays by default. */
 export function fakeQuantGradientImpl(
     dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,
-    attrs: FakeQuantAttrs): FakeQuantGradientValues {
+    attrs: FakeQuantAttrs, out: FakeQuantGradientValues = {
+      backpropsWrtInput: new Float32Array(x.length),
+      backpropWrtMin: new Float32Array(mins.length),
+      backpropWrtMax: new Float32Array(mins.length),
+    }): FakeQuantGradientValues {
   const channels = mins.length;
-  const out: FakeQuantGradientValues = {
-    backpropsWrtInput: new Float32Array(x.length),
-    backpropWrtMin: new Float32Array(channels),
-    backpropWrtMax: new Float32Array(channels),
-  };
   const range = quantRange(attrs.numBits, attrs.narrowRange);
   for (let c = 0; c < channels; c++) {
     if (isZeroRange(mins[c], maxs[c])) {
       passThroughChannel(dy, out.backpropsWrtInput, c, channels);
+      out.backpropWrtMin[c] = 0;
+      out.backpropWrtMax[c] = 0;
     } else {
       backpropChannel(dy, x, out, c, channels, nudge(mins[c], maxs[c], range));
     }

@@ -10,10 +10,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
+import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {describeBackendSuite, Op, Problem, runForward, runGradient} from '../webgpu/backend_suite';
+import {compareWithReference, describeBackendSuite, Op, Problem, runForward, runGradient} from '../webgpu/backend_suite';
+import {refNudge} from '../shared/reference';
 
 const realFetch = globalThis.fetch;
 
@@ -41,6 +42,86 @@ describe('wasm kernels', () => {
   });
 
   describeBackendSuite({backend: 'wasm', exactSums: true, numRuns: 100});
+});
+
+describe('wasm forward as native kernels (large inputs)', () => {
+  /** Counts the native clamps the forward chain runs while `f` runs. */
+  async function countNativeCalls<T>(f: () => Promise<T>): Promise<{result: T, calls: number}> {
+    const config = tf.getKernel('ClipByValue', 'wasm')!;
+    const original = config.kernelFunc;
+    let calls = 0;
+    config.kernelFunc = (args) => {
+      calls++;
+      return original(args);
+    };
+    try {
+      return {result: await f(), calls};
+    } finally {
+      config.kernelFunc = original;
+    }
+  }
+
+  /** x with every level's tie, both nudged bounds, NaN, infinities and signed zeros, per channel. */
+  function problem(shape: number[], mins: number[], maxs: number[], numBits: number, narrowRange: boolean,
+                   seed: number): Problem {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const channels = mins.length;
+    const rand = mulberry32(seed);
+    const special = [NaN, Infinity, -Infinity, 0, -0];
+    const x = Float32Array.from({length: size}, (_, i) => {
+      const c = i % channels;
+      const n = refNudge(mins[c], maxs[c], numBits, narrowRange);
+      const r = rand();
+      if (r < 0.05) return special[Math.floor(rand() * special.length)];
+      if (r < 0.1) return rand() < 0.5 ? n.nudgedMin : n.nudgedMax;
+      if (r < 0.5) return n.nudgedMin + (Math.floor(rand() * (2 ** numBits)) + 0.5) * n.scale;  // ties
+      return n.nudgedMin - n.scale * 3 + rand() * (n.nudgedMax - n.nudgedMin + 6 * n.scale);
+    });
+    const dy = Float32Array.from({length: size}, () => rand() * 2 - 1);
+    return {shape, x, dy, mins, maxs, numBits, narrowRange};
+  }
+
+  it('give TF\'s results bit for bit (ties, bounds, NaN, infinities, -0) for Vars and Args', async () => {
+    const cases: Array<[Op, Problem]> = [
+      ['Vars', problem([50000], [-2.3], [3.9], 8, false, 1)],
+      ['Vars', problem([40, 1000], [0.5], [7], 4, true, 2)],
+      ['Vars', problem([40000], [-1e-3], [3e-3], 16, false, 3)],
+      ['Args', problem([200, 200], [-1.1], [0.7], 16, true, 4)],
+      ['Args', problem([33000], [-6], [6], 2, false, 5)],
+      ['Args', problem([100, 50, 7], [-1e4], [1e4], 3, true, 6)],
+    ];
+    for (const [op, p] of cases) {
+      const {result, calls} = await countNativeCalls(() => compareWithReference(op, p, true));
+      expect(result).toBeNull();
+      expect({op, shape: p.shape, nativeClamps: calls}).toEqual({op, shape: p.shape, nativeClamps: 1});
+    }
+  });
+
+  it('keeps the JS loop for small inputs, zero ranges and PerChannel', async () => {
+    const cases: Array<[Op, Problem]> = [
+      ['Vars', problem([1000], [-1], [1], 8, false, 8)],
+      ['Vars', problem([40000], [0], [0], 8, false, 9)],
+      ['PerChannel', problem([10000, 4], [-1, 0.2, -5, -0.25], [1, 4, -1, 0.25], 8, false, 10)],
+    ];
+    for (const [op, p] of cases) {
+      const {result, calls} = await countNativeCalls(() => compareWithReference(op, p, true));
+      expect(result).toBeNull();
+      expect(calls).toBe(0);
+    }
+  });
+
+  it('leaves no tensor or heap allocation behind', () => {
+    const p = problem([50000], [-2], [2], 8, false, 10);
+    const x = tf.tensor(p.x, p.shape);
+    tf.dispose(fakeQuantWithMinMaxVars(x, -2, 2));
+    const before = tf.memory();
+    for (let i = 0; i < 5; i++) tf.dispose(fakeQuantWithMinMaxVars(x, -2, 2));
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytes).toBe(before.numBytes);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    x.dispose();
+  });
 });
 
 describe('wasm kernels vs the cpu backend', () => {
