@@ -16,7 +16,7 @@ import * as fc from 'fast-check';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch, sumsClose} from '../shared/compare';
-import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge} from '../shared/reference';
+import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {countGpuWork, inputTensor, makeData, tf, useWebGL} from './webgl_setup';
 import {mulberry32} from '../shared/random';
@@ -27,17 +27,6 @@ const f32 = Math.fround;
 // ---------------------------------------------------------------------------------------------
 // Problems and runners
 // ---------------------------------------------------------------------------------------------
-
-/** A PerChannel problem; Args problems are the one-channel case with a scalar range. */
-interface Problem {
-  shape: number[];
-  x: Float32Array;
-  dy: Float32Array;
-  mins: number[];
-  maxs: number[];
-  numBits: number;
-  narrowRange: boolean;
-}
 
 /** Under WEBGL_PACK, x and dy come packed (see inputTensor): the kernels read them packed. */
 let packedInputs = false;

@@ -13,8 +13,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {compareWithReference, describeBackendSuite, Op, Problem, runForward, runGradient} from '../webgpu/backend_suite';
-import {refNudge} from '../shared/reference';
+import {compareWithReference, describeBackendSuite, Op, runForward, runGradient} from '../webgpu/backend_suite';
+import {Problem, refNudge} from '../shared/reference';
 
 const realFetch = globalThis.fetch;
 

@@ -15,6 +15,17 @@
 
 const f = Math.fround;
 
+/** A PerChannel problem; Vars and Args problems are the one-channel case with a scalar range. */
+export interface Problem {
+  shape: number[];
+  x: Float32Array;
+  dy: Float32Array;
+  mins: number[];
+  maxs: number[];
+  numBits: number;
+  narrowRange: boolean;
+}
+
 export interface RefNudged {
   nudgedMin: number;
   nudgedMax: number;

@@ -18,7 +18,7 @@ import * as fc from 'fast-check';
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch, sameFloat, sumsClose} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
+import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {normalFloat, orderedRangeArb} from '../shared/arbitraries';
 
@@ -28,17 +28,6 @@ export interface BackendSuiteOptions {
   exactSums: boolean;
   /** fast-check runs per property. */
   numRuns: number;
-}
-
-/** A PerChannel problem; Vars and Args problems are the one-channel case with a scalar range. */
-export interface Problem {
-  shape: number[];
-  x: Float32Array;
-  dy: Float32Array;
-  mins: number[];
-  maxs: number[];
-  numBits: number;
-  narrowRange: boolean;
 }
 
 export type Op = 'Vars'|'Args'|'PerChannel';
