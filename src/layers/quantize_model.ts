@@ -8,8 +8,10 @@ import {input, layers, LayersModel, model as functionalModel, Sequential, sequen
 import {assertNumBits} from './common';
 import {CalibrationMethod, FakeQuant, RangeMode} from './fake_quant';
 import {FakeQuantWeights, KERNEL_LAYERS} from './fake_quant_weights';
+import {fusedProducers, modelNodes} from './fusion';
 
 type Layer = InstanceType<typeof layers.Layer>;
+type LayerNode = Layer['inboundNodes'][number];
 
 export interface QuantizeModelOptions {
   /** Bit width of Dense / Conv1D / Conv2D kernels (symmetric, narrow range). Default 8. */
@@ -53,72 +55,6 @@ function isValuePreserving(layer: Layer): boolean {
     return (layer.getConfig() as {interpolation?: string}).interpolation !== 'bilinear';
   }
   return VALUE_PRESERVING.has(className);
-}
-
-/** Whether a layer applies no activation of its own (its `activation` config is linear). */
-function isLinear(layer: Layer): boolean {
-  const activation = (layer.getConfig() as {activation?: string}).activation;
-  return activation == null || activation === 'linear';
-}
-
-/** A ReLU or ReLU6 layer (an Activation layer, or ReLU without slope or threshold). */
-function isRelu(layer: Layer): boolean {
-  const className = layer.getClassName();
-  const config = layer.getConfig() as {activation?: string, maxValue?: number|null};
-  if (className === 'Activation') return config.activation === 'relu' || config.activation === 'relu6';
-  return className === 'ReLU' && (config.maxValue == null || config.maxValue === 6);
-}
-
-/**
- * Whether TFLite fuses `consumer` into `producer` (so the tensor between them is never quantized
- * at deployment, and TF Model Optimization puts no quantizer there): a BatchNormalization after a
- * kernel layer, or a ReLU after a kernel layer, a BatchNormalization or an Add, when the producer
- * has no activation of its own.
- */
-function fusesInto(producer: Layer, consumer: Layer): boolean {
-  const p = producer.getClassName();
-  if (!isLinear(producer)) return false;
-  if (consumer.getClassName() === 'BatchNormalization') return KERNEL_LAYERS.has(p);
-  return isRelu(consumer) && (KERNEL_LAYERS.has(p) || p === 'BatchNormalization' || p === 'Add');
-}
-
-/**
- * The layers of `model` whose output goes only into one layer fused with it (`fusesInto`) and
- * not out of the model: their outputs get no quantizer.
- */
-function fusedProducers(model: LayersModel): Set<Layer> {
-  const fused = new Set<Layer>();
-  if (model instanceof Sequential) {
-    model.layers.forEach((layer, i) => {
-      const next = model.layers[i + 1];
-      if (next != null && fusesInto(layer, next)) fused.add(layer);
-    });
-    return fused;
-  }
-  // Functional: the consumers of every tensor inside the model.
-  const consumers = new Map<SymbolicTensor, Layer[]>();
-  for (const layer of model.layers) {
-    for (const node of modelNodes(model, layer)) {
-      for (const x of node.inputTensors) consumers.set(x, [...(consumers.get(x) ?? []), layer]);
-    }
-  }
-  for (const layer of model.layers) {
-    const nodes = modelNodes(model, layer);
-    if (nodes.length !== 1 || nodes[0].outputTensors.length !== 1) continue;  // shared: keep
-    const y = nodes[0].outputTensors[0];
-    const users = consumers.get(y) ?? [];
-    if (!model.outputs.includes(y) && users.length === 1 && fusesInto(layer, users[0])) fused.add(layer);
-  }
-  return fused;
-}
-
-type LayerNode = Layer['inboundNodes'][number];
-
-/** The nodes of `layer` that belong to `model` (a layer may also be applied in other models). */
-function modelNodes(model: LayersModel, layer: Layer): LayerNode[] {
-  const containerNodes = (model as unknown as {containerNodes?: Set<string>}).containerNodes;
-  return layer.inboundNodes.filter(
-      (_, index) => containerNodes == null || containerNodes.has(`${layer.name}_ib-${index}`));
 }
 
 interface Resolved {
