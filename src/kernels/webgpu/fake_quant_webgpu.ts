@@ -11,7 +11,7 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
 import {COMBINE_GRADIENT_WGSL, FakeQuantInputGradientProgram, FakeQuantProgram, fusedGradientWgsl, gradientUniformFields, programUniforms} from './fake_quant_webgpu_programs';
-import {cpuValues, flat, foldDispatch, packUniforms, runMultiOutput, targetWorkgroups, tensorBuffer, tileLayout, withShape} from './webgpu_util';
+import {cpuValues, flat, foldDispatch, packUniforms, runMultiOutput, storedType, StoredType, targetWorkgroups, tensorBuffer, tileLayout, withShape} from './webgpu_util';
 
 /** A range from [channels] (or scalar) tensors, or from Args' float attributes. */
 export type WebGPURange =
@@ -54,10 +54,11 @@ export function webgpuFakeQuant(
   }
   const layout = tileLayout(size, channelsOf(range), targetWorkgroups(backend));
   const rangeSource = range.kind === 'tensors' ? 'tensors' : 'uniforms';
-  const program = new FakeQuantProgram(size, layout, form, rangeSource);
+  const inputs = [flat(x), ...rangeTensors(range)];
+  const program = new FakeQuantProgram(
+      size, layout, form, rangeSource, inputs.map(info => storedType(backend, info)));
   const out = backend.runWebGPUProgram(
-      program, [flat(x), ...rangeTensors(range)], 'float32',
-      programUniforms(layout, attrs, argsUniforms(range)));
+      program, inputs, 'float32', programUniforms(layout, attrs, argsUniforms(range)));
   return withShape(out, x.shape);
 }
 
@@ -87,18 +88,27 @@ export function webgpuFakeQuantInputGradient(
   }
   const layout = tileLayout(size, channelsOf(range), targetWorkgroups(backend));
   const rangeSource = range.kind === 'tensors' ? 'tensors' : 'uniforms';
-  const program = new FakeQuantInputGradientProgram(size, layout, rangeSource);
+  const inputs = [flat(gradients), flat(x), ...rangeTensors(range)];
+  const program = new FakeQuantInputGradientProgram(
+      size, layout, rangeSource, inputs.map(info => storedType(backend, info)));
   const out = backend.runWebGPUProgram(
-      program, [flat(gradients), flat(x), ...rangeTensors(range)], 'float32',
-      programUniforms(layout, attrs, argsUniforms(range)));
+      program, inputs, 'float32', programUniforms(layout, attrs, argsUniforms(range)));
   return withShape(out, x.shape);
 }
 
-/** The fused gradient programs, generated once (the strings also key the pipeline cache). */
-let fusedGradientPrograms: {final: string, partial: string}|undefined;
-function fusedGradientProgram(final: boolean): string {
-  fusedGradientPrograms ??= {final: fusedGradientWgsl(true), partial: fusedGradientWgsl(false)};
-  return final ? fusedGradientPrograms.final : fusedGradientPrograms.partial;
+/**
+ * The fused gradient programs, generated once per form and input types (the strings also key
+ * the pipeline cache).
+ */
+const fusedGradientPrograms = new Map<string, string>();
+function fusedGradientProgram(final: boolean, types: StoredType[]): string {
+  const key = `${final}_${types.join('')}`;
+  let code = fusedGradientPrograms.get(key);
+  if (code == null) {
+    code = fusedGradientWgsl(final, types);
+    fusedGradientPrograms.set(key, code);
+  }
+  return code;
 }
 
 /**
@@ -125,7 +135,9 @@ export function webgpuFakeQuantGradient(
   }
   const layout = tileLayout(size, channels, targetWorkgroups(backend));
   const final = layout.tilesY === 1;
-  const inputs = [gradients, x, min, max].map(info => tensorBuffer(backend, info));
+  const inputInfos = [gradients, x, min, max];
+  const inputs = inputInfos.map(info => tensorBuffer(backend, info));
+  const types = inputInfos.map(info => storedType(backend, info));
   const outputs = [
     backend.makeTensorInfo(x.shape, 'float32'),
     backend.makeTensorInfo(min.shape, 'float32'),
@@ -138,7 +150,7 @@ export function webgpuFakeQuantGradient(
       packUniforms(gradientUniformFields(layout, attrs)), partialBytes, ([partials]) => {
     const fused = {
       label: 'FakeQuantFusedGradient',
-      code: fusedGradientProgram(final),
+      code: fusedGradientProgram(final, types),
       buffers: [...inputs, dx, ...(final ? [dMin, dMax] : [partials])],
       workgroups: layout.dispatch,
     };

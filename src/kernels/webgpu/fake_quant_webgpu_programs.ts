@@ -21,7 +21,7 @@ import {FakeQuantAttrs} from '../../kernel_names';
 import {LevelForm} from '../../quant/fake_quant_impl';
 import {quantRange} from '../../quant/nudge';
 import {fakeQuantWgsl} from '../../quant/nudge_wgsl';
-import {TILE_WGSL, TileLayout, WORKGROUP_SIZE} from './webgpu_util';
+import {INT_TO_FLOAT_WGSL, readF32Wgsl, StoredType, TILE_WGSL, TileLayout, WORKGROUP_SIZE} from './webgpu_util';
 
 /** Where a program reads the range: [channels] tensors (Vars, PerChannel) or uniforms (Args). */
 export type RangeSource = 'tensors'|'uniforms';
@@ -56,37 +56,48 @@ const PROGRAM_WGSL_INPUTS = {
   opaqueZeroBits: 'uniforms.opaqueZero',
 };
 
-function rangeReadWgsl(rangeSource: RangeSource, channel: string): {lo: string, hi: string} {
-  return rangeSource === 'uniforms' ?
-      {lo: 'uniforms.rangeMinValue', hi: 'uniforms.rangeMaxValue'} :
-      {lo: `rangeMin[${channel}]`, hi: `rangeMax[${channel}]`};
-}
-
-/** Shared shape of the two runWebGPUProgram programs. */
+/**
+ * Shared shape of the two runWebGPUProgram programs. runWebGPUProgram declares each input buffer
+ * with the element type it holds (i32 for int32 and bool data, whatever the tensor's dtype says),
+ * so the programs read every input through readF32Wgsl with those types.
+ */
 abstract class TiledProgram implements WebGPUProgram {
-  abstract variableNames: string[];
-  abstract shaderKey: string;
+  shaderKey: string;
   outputShape: number[];
   dispatchLayout = {x: [0]};
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [WORKGROUP_SIZE, 1, 1];
   uniforms: string;
   size = false;
+  private readonly types: Map<string, StoredType>;
 
-  constructor(size: number, layout: TileLayout, protected readonly rangeSource: RangeSource) {
+  /** @param types the stored type of each of `variableNames`, in order. */
+  constructor(
+      size: number, layout: TileLayout, protected readonly rangeSource: RangeSource,
+      readonly variableNames: string[], types: StoredType[], key: string) {
     this.outputShape = [size];
     this.dispatch = layout.dispatch;
     this.uniforms = programUniformDeclarations(rangeSource);
+    this.types = new Map(variableNames.map((name, i) => [name, types[i]]));
+    this.shaderKey = `${key}_${rangeSource}_${types.join('')}`;
+  }
+
+  /** Element `index` of input `name` as f32. */
+  protected read(name: string, index: string): string {
+    return readF32Wgsl(name, index, this.types.get(name)!);
   }
 
   /** The body run for each element `i` of the thread's rows, with `r` its channel's nudge. */
   protected abstract elementWgsl(): {zeroRange: string, nudged: string};
 
   getUserCode(): string {
-    const {lo, hi} = rangeReadWgsl(this.rangeSource, 'tile.channel');
+    const {lo, hi} = this.rangeSource === 'uniforms' ?
+        {lo: 'uniforms.rangeMinValue', hi: 'uniforms.rangeMaxValue'} :
+        {lo: this.read('rangeMin', 'tile.channel'), hi: this.read('rangeMax', 'tile.channel')};
     const body = this.elementWgsl();
     return `
       ${fakeQuantWgsl(PROGRAM_WGSL_INPUTS)}
+      ${INT_TO_FLOAT_WGSL}
       ${TILE_WGSL}
       fn main(index : i32) {
         let tile = fqTile(workgroupId.x + workgroupId.y * numWorkgroups.x, localIndex,
@@ -119,43 +130,42 @@ abstract class TiledProgram implements WebGPUProgram {
 
 /** Elementwise fake-quant of a flat [size] input; TF's zero range (min == max == 0) gives 0. */
 export class FakeQuantProgram extends TiledProgram {
-  variableNames: string[];
-  shaderKey: string;
-
+  /** @param types the stored types of x (and rangeMin, rangeMax when read from tensors). */
   constructor(
       size: number, layout: TileLayout, private readonly form: LevelForm,
-      rangeSource: RangeSource) {
-    super(size, layout, rangeSource);
-    this.variableNames = rangeSource === 'tensors' ? ['x', 'rangeMin', 'rangeMax'] : ['x'];
-    this.shaderKey = `fakeQuant_${form}_${rangeSource}`;
+      rangeSource: RangeSource, types: StoredType[]) {
+    super(
+        size, layout, rangeSource,
+        rangeSource === 'tensors' ? ['x', 'rangeMin', 'rangeMax'] : ['x'], types,
+        `fakeQuant_${form}`);
   }
 
   protected elementWgsl() {
     const quantize = this.form === 'divide' ? 'fakeQuantDivide' : 'fakeQuantMultiply';
     return {
       zeroRange: 'result[i] = 0.0;',
-      nudged: `result[i] = ${quantize}(x[i], r, forwardRangeIsNan);`,
+      nudged: `result[i] = ${quantize}(${this.read('x', 'i')}, r, forwardRangeIsNan);`,
     };
   }
 }
 
 /** backprops = gradients * inRange(x) (Args: no range gradients); zero range passes through. */
 export class FakeQuantInputGradientProgram extends TiledProgram {
-  variableNames: string[];
-  shaderKey: string;
-
-  constructor(size: number, layout: TileLayout, rangeSource: RangeSource) {
-    super(size, layout, rangeSource);
-    this.variableNames =
-        rangeSource === 'tensors' ? ['gradients', 'x', 'rangeMin', 'rangeMax'] : ['gradients', 'x'];
-    this.shaderKey = `fakeQuantInputGradient_${rangeSource}`;
+  /** @param types the stored types of gradients, x (and rangeMin, rangeMax from tensors). */
+  constructor(size: number, layout: TileLayout, rangeSource: RangeSource, types: StoredType[]) {
+    super(
+        size, layout, rangeSource,
+        rangeSource === 'tensors' ? ['gradients', 'x', 'rangeMin', 'rangeMax'] : ['gradients', 'x'],
+        types, 'fakeQuantInputGradient');
   }
 
   protected elementWgsl() {
+    const g = this.read('gradients', 'i');
     return {
-      zeroRange: 'result[i] = gradients[i];',
-      nudged: `let g = gradients[i];
-               result[i] = select(fqTimesZero(g), g, fqMasks(x[i], r, boundsAreNan).inRange);`,
+      zeroRange: `result[i] = ${g};`,
+      nudged: `let g = ${g};
+               result[i] = select(fqTimesZero(g), g,
+                                  fqMasks(${this.read('x', 'i')}, r, boundsAreNan).inRange);`,
     };
   }
 }
@@ -189,11 +199,18 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 `;
 
+/** The fused gradient's inputs, in binding order (1..4). */
+export const FUSED_GRADIENT_INPUTS = ['gradients', 'x', 'rangeMin', 'rangeMax'] as const;
+
 /**
- * Bindings: 1 gradients, 2 x, 3 rangeMin, 4 rangeMax (read); 5 dx; then either 6 partials
- * [tilesY, channels, 2] (`final` false) or 6 backpropWrtMin and 7 backpropWrtMax [channels].
+ * Bindings: 1 gradients, 2 x, 3 rangeMin, 4 rangeMax (read, declared with `types`: what their
+ * buffers hold); 5 dx; then either 6 partials [tilesY, channels, 2] (`final` false) or
+ * 6 backpropWrtMin and 7 backpropWrtMax [channels].
  */
-export function fusedGradientWgsl(final: boolean): string {
+export function fusedGradientWgsl(final: boolean, types: StoredType[]): string {
+  const [gradientsType, xType, minType, maxType] = types;
+  const inputDeclarations = FUSED_GRADIENT_INPUTS.map(
+      (name, i) => `@group(0) @binding(${i + 1}) var<storage, read> ${name}: array<${types[i]}>;`);
   const sumOutputs = final ?
       `@group(0) @binding(6) var<storage, read_write> backpropWrtMin: array<f32>;
        @group(0) @binding(7) var<storage, read_write> backpropWrtMax: array<f32>;` :
@@ -206,14 +223,12 @@ export function fusedGradientWgsl(final: boolean): string {
        partials[o + 1u] = sumsAbove[li];`;
   return `
 ${GRADIENT_PARAMS_WGSL}
-@group(0) @binding(1) var<storage, read> gradients: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> rangeMin: array<f32>;
-@group(0) @binding(4) var<storage, read> rangeMax: array<f32>;
+${inputDeclarations.join('\n')}
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 ${sumOutputs}
 ${fakeQuantWgsl({
   quantMin: 'params.quantMin', quantMax: 'params.quantMax', opaqueZeroBits: 'params.opaqueZero'})}
+${INT_TO_FLOAT_WGSL}
 ${TILE_WGSL}
 
 var<workgroup> sumsBelow: array<f32, ${WORKGROUP_SIZE}>;
@@ -226,8 +241,8 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
   if (w / params.tilesX >= params.tilesY) { return; }  // padding of a folded dispatch
   let tile = fqTile(w, li, params.channels, params.tileChannels, params.tilesX, params.tilesY);
   if (tile.channelValid && tile.ly == 0u) {
-    let lo = rangeMin[tile.channel];
-    let hi = rangeMax[tile.channel];
+    let lo = ${readF32Wgsl('rangeMin', 'tile.channel', minType)};
+    let hi = ${readF32Wgsl('rangeMax', 'tile.channel', maxType)};
     fqChannelRanges[tile.lx] = FqChannelRange(nudge(lo, hi), select(0u, 1u, fqIsZeroRange(lo, hi)));
   }
   workgroupBarrier();
@@ -238,15 +253,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
       // TF: the gradient passes through and the range gradients are 0.
       for (var row = tile.firstRow; row < params.rows; row = row + tile.rowStride) {
         let i = row * params.channels + tile.channel;
-        dx[i] = gradients[i];
+        dx[i] = ${readF32Wgsl('gradients', 'i', gradientsType)};
       }
     } else {
       let r = fqChannelRanges[tile.lx].r;
       let boundsAreNan = fqBoundsAreNan(r);
       for (var row = tile.firstRow; row < params.rows; row = row + tile.rowStride) {
         let i = row * params.channels + tile.channel;
-        let g = gradients[i];
-        let masks = fqMasks(x[i], r, boundsAreNan);
+        let g = ${readF32Wgsl('gradients', 'i', gradientsType)};
+        let masks = fqMasks(${readF32Wgsl('x', 'i', xType)}, r, boundsAreNan);
         // TF multiplies by the 0/1 masks: masked-out Inf/NaN gradients give NaN (also in sums).
         let gTimesZero = fqTimesZero(g);
         dx[i] = select(gTimesZero, g, masks.inRange);

@@ -50,6 +50,31 @@ export function isSoftwareAdapter(backend: WebGPUBackend): boolean {
   return /swiftshader|llvmpipe|lavapipe|warp|software/i.test(text);
 }
 
+/** The WGSL element type of a buffer: f32, or i32 for the int32 and bool tensors. */
+export type StoredType = 'f32'|'i32';
+
+/**
+ * The element type of the buffer behind a tensor. tfjs stores int32 and bool as i32, and its Cast
+ * to float32 only relabels such a tensor (same buffer): the info says float32, the backend's own
+ * record of the data says what the buffer holds.
+ */
+export function storedType(backend: WebGPUBackend, info: TensorInfo): StoredType {
+  return backend.tensorMap.get(info.dataId).dtype === 'float32' ? 'f32' : 'i32';
+}
+
+/**
+ * WGSL converting i32 to f32 rounded to nearest even, as tfjs's cpu Cast (WGSL's f32(i32) may
+ * round either way above 2^24): both halves convert exactly, and one f32 addition rounds.
+ */
+export const INT_TO_FLOAT_WGSL = `
+fn fqIntToF32(v: i32) -> f32 { return f32(v >> 16u) * 65536.0 + f32(v & 0xffff); }
+`;
+
+/** A WGSL expression reading element `index` of `buffer` (of `type`) as f32. */
+export function readF32Wgsl(buffer: string, index: string, type: StoredType): string {
+  return type === 'f32' ? `${buffer}[${index}]` : `fqIntToF32(${buffer}[${index}])`;
+}
+
 /** A flat [size] view of a tensor: the programs index elements by flat position (any rank). */
 export function flat(info: TensorInfo): TensorInfo {
   return {dataId: info.dataId, shape: [util.sizeFromShape(info.shape)], dtype: info.dtype};
