@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
+import {NATIVE_FORWARD_MIN_SIZE} from '../../src/kernels/wasm/wasm_util';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
@@ -152,6 +153,35 @@ describe('wasm kernels vs the cpu backend', () => {
       expect(firstMismatch(wasm.gradient.dx, cpu.gradient.dx, true)).toBeNull();
       expect(firstMismatch(wasm.gradient.dMin, cpu.gradient.dMin, true)).toBeNull();
       expect(firstMismatch(wasm.gradient.dMax, cpu.gradient.dMax, true)).toBeNull();
+    }
+
+  });
+
+  it('match the cpu forward for every range shape, on both sides of the native path\'s size', async () => {
+    // Inverted, NaN, infinite, empty (min == max != 0), zero and subnormal-scale ranges: the
+    // native chain must not see them, or must give the loop's answer (issue 13, item 3).
+    const ranges: Array<[number, number]> = [
+      [3, 1], [-1, -3], [2, -2], [NaN, 1], [-1, NaN], [-Infinity, 1], [-1, Infinity],
+      [-Infinity, Infinity], [2, 2], [-2, -2], [0, 0], [-0, 0], [-1e-36, 1e-36], [-1e-40, 1e-40],
+      [0, 1e-45], [-3e38, 3e38], [-2.3, 3.9],
+    ];
+    for (const size of [NATIVE_FORWARD_MIN_SIZE - 1, NATIVE_FORWARD_MIN_SIZE]) {
+      const rand = mulberry32(size);
+      const x = Float32Array.from({length: size}, (_, i) =>
+          i % 89 === 0 ? [NaN, Infinity, -Infinity, -0, 1e-45][i % 5] : rand() * 8 - 4);
+      for (const [min, max] of ranges) {
+        const p: Problem = {shape: [size], x, dy: x, mins: [min], maxs: [max], numBits: 8,
+                            narrowRange: false};
+        const ops: Op[] = Math.fround(min) < Math.fround(max) ? ['Vars', 'Args'] : ['Vars'];
+        for (const op of ops) {
+          await tf.setBackend('cpu');
+          const cpu = await runForward(op, p);
+          await tf.setBackend('wasm');
+          const wasm = await runForward(op, p);
+          expect({op, size, min, max, mismatch: firstMismatch(wasm, cpu, true)})
+              .toEqual({op, size, min, max, mismatch: null});
+        }
+      }
     }
   });
 });

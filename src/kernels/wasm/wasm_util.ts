@@ -65,13 +65,21 @@ export function wasmFakeQuant(
   if (range.mins.length === 1 && util.sizeFromShape(x.shape) >= NATIVE_FORWARD_MIN_SIZE &&
       !isZeroRange(min, max)) {
     const r = nudge(min, max, quantRange(attrs.numBits, attrs.narrowRange));
-    // (Ranges that nudge to NaN or infinities keep the loop, which handles every such case.)
-    if (Object.values(r).every(Number.isFinite)) return nativeForward(backend, x, r, form);
+    if (suitsNativeClamp(r)) return nativeForward(backend, x, r, form);
   }
   const {outputs: [out], outputViews: [outView], inputViews: [xView]} =
       withHeapOutputs(backend, [x.shape], [x]);
   fakeQuantForwardImpl(xView, range.mins, range.maxs, attrs, form, outView);
   return out;
+}
+
+/**
+ * The native chain needs finite constants and a proper clamp: XNNPACK rejects a clamp whose lower
+ * bound is not below its upper one (min > max nudges to such bounds) and outputs zeros. Every
+ * other range keeps the loop, which handles all of them as TF does.
+ */
+function suitsNativeClamp(r: NudgedRange): boolean {
+  return Object.values(r).every(Number.isFinite) && r.nudgedMin < r.nudgedMax;
 }
 
 function runNative(
