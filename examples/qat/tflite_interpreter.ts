@@ -15,6 +15,8 @@ export type LiteRtWasm = LiteRt['liteRtWasm'];
 type LiteRtEnvironment = ReturnType<LiteRtWasm['LiteRtEnvironment']['create']>;
 type LiteRtTensorBuffer = ReturnType<LiteRtWasm['LiteRtTensorBuffer']['createManaged']>;
 type LiteRtRankedTensorType = ReturnType<LiteRtWasm['LiteRtRankedTensorType']['create']>;
+type LiteRtModel = ReturnType<LiteRtWasm['loadModel']>;
+type LiteRtCompiledModel = Awaited<ReturnType<LiteRtWasm['compileModel']>>;
 
 export type TFLiteDType = 'float32' | 'int32' | 'uint8' | 'int8';
 export type TFLiteData = Float32Array | Int32Array | Uint8Array | Int8Array;
@@ -66,6 +68,14 @@ interface Port {
   bytes: number;
 }
 
+/** What a loaded model holds in the wasm heap. */
+interface Handles {
+  modelPtr: number;
+  model: LiteRtModel;
+  compiled: LiteRtCompiledModel;
+  inputBuffers: LiteRtTensorBuffer[];
+}
+
 /**
  * Loads a .tflite flatbuffer into LiteRT's wasm module and compiles it for its CPU path.
  * The caller's loader supplies the module and a LiteRT environment.
@@ -73,64 +83,80 @@ interface Port {
 export async function compileTFLiteModel(
     wasm: LiteRtWasm, environment: LiteRtEnvironment, bytes: Uint8Array): Promise<TFLiteModel> {
   checkTFLiteBytes(bytes);
+  const handles = await loadIntoLiteRt(wasm, environment, bytes);
+  try {
+    const quantization = readQuantization(bytes);
+    const inputs = ports(wasm, handles.model, 'input', quantization.inputs);
+    const outputs = ports(wasm, handles.model, 'output', quantization.outputs);
+    inputs.forEach((_, i) => handles.inputBuffers.push(createInputBuffer(wasm, environment, handles.model, i)));
+    return new LiteRtModelRunner(wasm, handles, inputs, outputs);
+  } catch (e) {
+    freeHandles(wasm, handles);
+    throw e;
+  }
+}
+
+async function loadIntoLiteRt(wasm: LiteRtWasm, environment: LiteRtEnvironment, bytes: Uint8Array): Promise<Handles> {
   // LiteRT reads the flatbuffer in place: it stays in the heap until the model is deleted.
   const modelPtr = wasm._malloc(bytes.byteLength);
   wasm.HEAPU8.set(bytes, modelPtr);
-  let model: ReturnType<LiteRtWasm['loadModel']> | undefined;
-  let compiled: Awaited<ReturnType<LiteRtWasm['compileModel']>> | undefined;
+  let model: LiteRtModel | undefined;
   try {
     model = wasm.loadModel(environment, modelPtr, bytes.byteLength);
-    compiled = await wasm.compileModel(environment, model, {accelerator: 'wasm'});
+    const compiled = await wasm.compileModel(environment, model, {accelerator: 'wasm'});
+    return {modelPtr, model, compiled, inputBuffers: []};
   } catch (e) {
     model?.delete();
     wasm._free(modelPtr);
     throw new Error(`loadTFLiteModel: TFLite's interpreter (LiteRT) rejected the model: ${describeError(e)}. ` +
                     'Check the flatbuffer (op versions, tensor types, quantization axes) against TFLite\'s schema.');
   }
-  const quantization = readQuantization(bytes);
-  const inputs = ports(wasm, model, 'input', quantization.inputs);
-  const outputs = ports(wasm, model, 'output', quantization.outputs);
-  const inputBuffers = inputs.map((_, i) => {
-    const type = model!.getInputTensorType(0, i);
-    try {
-      return wasm.LiteRtTensorBuffer.createManaged(
-          environment, wasm.LiteRtTensorBufferType.HOST_MEMORY, type, type.bytes());
-    } finally {
-      type.delete();
-    }
-  });
-  const compiledModel = compiled;
-  let deleted = false;
+}
 
-  async function runOnce(data: TFLiteData[], sample: number, results: TFLiteData[]) {
-    inputs.forEach((port, i) => writeBuffer(wasm, inputBuffers[i], data[i], sample * port.bytes, port.bytes));
-    const outputBuffers = await compiledModel.run(0, inputBuffers);
+function freeHandles(wasm: LiteRtWasm, handles: Handles) {
+  for (const buffer of handles.inputBuffers) buffer.delete();
+  handles.compiled.delete();
+  handles.model.delete();
+  wasm._free(handles.modelPtr);
+}
+
+class LiteRtModelRunner implements TFLiteModel {
+  readonly inputs: readonly TFLiteTensorInfo[];
+  readonly outputs: readonly TFLiteTensorInfo[];
+  private deleted = false;
+
+  constructor(private readonly wasm: LiteRtWasm, private readonly handles: Handles,
+              private readonly inputPorts: Port[], private readonly outputPorts: Port[]) {
+    this.inputs = inputPorts.map((p) => p.info);
+    this.outputs = outputPorts.map((p) => p.info);
+  }
+
+  async run(data: TFLiteData[]): Promise<TFLiteData[]> {
+    if (this.deleted) throw new Error('TFLiteModel.run: the model was deleted');
+    const samples = countSamples(this.inputPorts, data);
+    const results = this.outputPorts.map((p) => new p.array(samples * p.size));
+    for (let s = 0; s < samples; s++) await this.runSample(data, s, results);
+    return results;
+  }
+
+  delete() {
+    if (this.deleted) return;
+    this.deleted = true;
+    freeHandles(this.wasm, this.handles);
+  }
+
+  private async runSample(data: TFLiteData[], sample: number, results: TFLiteData[]) {
+    const {inputBuffers, compiled} = this.handles;
+    this.inputPorts.forEach((port, i) =>
+        writeBuffer(this.wasm, inputBuffers[i], data[i], sample * port.bytes, port.bytes));
+    const outputBuffers = await compiled.run(0, inputBuffers);
     try {
-      outputs.forEach((port, i) => readBuffer(wasm, outputBuffers[i], results[i], sample * port.bytes, port.bytes));
+      this.outputPorts.forEach((port, i) =>
+          readBuffer(this.wasm, outputBuffers[i], results[i], sample * port.bytes, port.bytes));
     } finally {
       for (const buffer of outputBuffers) buffer.delete();
     }
   }
-
-  return {
-    inputs: inputs.map((p) => p.info),
-    outputs: outputs.map((p) => p.info),
-    async run(data: TFLiteData[]) {
-      if (deleted) throw new Error('TFLiteModel.run: the model was deleted');
-      const samples = countSamples(inputs, data);
-      const results = outputs.map((p) => new p.array(samples * p.size));
-      for (let s = 0; s < samples; s++) await runOnce(data, s, results);
-      return results;
-    },
-    delete() {
-      if (deleted) return;
-      deleted = true;
-      for (const buffer of inputBuffers) buffer.delete();
-      compiledModel.delete();
-      model!.delete();
-      wasm._free(modelPtr);
-    },
-  };
 }
 
 function checkTFLiteBytes(bytes: Uint8Array) {
@@ -143,7 +169,17 @@ function checkTFLiteBytes(bytes: Uint8Array) {
   }
 }
 
-function ports(wasm: LiteRtWasm, model: ReturnType<LiteRtWasm['loadModel']>, kind: 'input' | 'output',
+function createInputBuffer(wasm: LiteRtWasm, environment: LiteRtEnvironment,
+                           model: LiteRtModel, index: number): LiteRtTensorBuffer {
+  const type = model.getInputTensorType(0, index);
+  try {
+    return wasm.LiteRtTensorBuffer.createManaged(environment, wasm.LiteRtTensorBufferType.HOST_MEMORY, type, type.bytes());
+  } finally {
+    type.delete();
+  }
+}
+
+function ports(wasm: LiteRtWasm, model: LiteRtModel, kind: 'input' | 'output',
                quantization: Map<string, TFLiteQuantization> | Array<TFLiteQuantization | undefined>): Port[] {
   const signature = model.getSignature(0);
   const names = kind === 'input' ? signature.inputNames() : signature.outputNames();
