@@ -4,7 +4,7 @@
  * gradient descent or tracked as a moving average of batch statistics (TF Model Optimization's
  * `MovingAverageQuantizer`).
  */
-import {add, dispose, keep, Scalar, Tensor1D, max, maximum, min, minimum, mul, scalar, serialization, sub, Tensor, tensor1d, tidy} from '@tensorflow/tfjs-core';
+import {add, dispose, fill, isFinite as isFiniteTensor, keep, logicalAnd, max, maximum, min, minimum, mul, scalar, Scalar, serialization, sub, Tensor, Tensor1D, tensor1d, tidy, where} from '@tensorflow/tfjs-core';
 import {initializers, layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
@@ -18,9 +18,15 @@ import {allButLastAxis, assertNumBits, Kwargs, LayerArgs, singleShape, singleTen
  * - `'ema'`: `min` and `max` are non-trainable weights. While training (`training: true`, as
  *   `model.fit` calls layers) each batch moves them towards the batch's minimum and maximum
  *   (each widened to include 0): `v -= (v - batchValue) * (1 - emaDecay)`, and the batch is then
- *   quantized with the updated range. At inference they are frozen.
+ *   quantized with the updated range. At inference they are frozen. Values that are not finite
+ *   (NaN, ±Infinity) are left out of the batch statistics; a batch (or channel) without a
+ *   finite value, e.g. an empty batch, leaves the range as it was.
+ * - `'fixed'`: the range is `[initMin, initMax]` for good: training and `calibrate` do not move
+ *   it and `setRange` refuses. For outputs whose int8 parameters TFLite fixes: `quantizeModel`
+ *   gives the quantizer after a softmax or sigmoid [0, 1 - 2^-numBits] (TFLite's scale 1/256,
+ *   zero point -128 at 8 bits) and after tanh [-1, 1 - 2^(1-numBits)] (scale 1/128, zero point 0).
  */
-export type RangeMode = 'learned'|'ema';
+export type RangeMode = 'learned'|'ema'|'fixed';
 
 /** How `calibrate` turns the per-batch statistics into a range: overall extremes, or their mean. */
 export type CalibrationMethod = 'minmax'|'average';
@@ -32,9 +38,9 @@ export interface FakeQuantArgs extends LayerArgs {
   narrowRange?: boolean;
   /** One range per channel (the last axis) instead of one for the whole tensor. Default false. */
   perChannel?: boolean;
-  /** `'learned'` or `'ema'` (default). */
+  /** `'learned'`, `'ema'` (default) or `'fixed'`. */
   mode?: RangeMode;
-  /** Decay of the moving averages in `'ema'` mode. Default 0.999 (as TF Model Optimization). */
+  /** Decay of the moving averages in `'ema'` mode, in (0, 1). Default 0.999 (as TF Model Optimization). */
   emaDecay?: number;
   /** Initial range, until training or `calibrate` sets it. Default [-6, 6] (as TF). */
   initMin?: number;
@@ -96,14 +102,13 @@ export class FakeQuant extends layers.Layer {
     this.initMin = args.initMin ?? -6;
     this.initMax = args.initMax ?? 6;
     assertNumBits(this.numBits, 'FakeQuant');
-    if (typeof this.narrowRange !== 'boolean') {
-      throw new Error(`FakeQuant: narrowRange must be a boolean, got ${this.narrowRange}.`);
+    assertBoolean(this.narrowRange, 'narrowRange');
+    assertBoolean(this.perChannel, 'perChannel');
+    if (this.mode !== 'learned' && this.mode !== 'ema' && this.mode !== 'fixed') {
+      throw new Error(`FakeQuant: mode must be 'learned', 'ema' or 'fixed', got ${JSON.stringify(this.mode)}.`);
     }
-    if (this.mode !== 'learned' && this.mode !== 'ema') {
-      throw new Error(`FakeQuant: mode must be 'learned' or 'ema', got ${JSON.stringify(this.mode)}.`);
-    }
-    if (!(this.emaDecay >= 0 && this.emaDecay < 1)) {
-      throw new Error(`FakeQuant: emaDecay must be in [0, 1), got ${this.emaDecay}.`);
+    if (typeof this.emaDecay !== 'number' || !(this.emaDecay > 0 && this.emaDecay < 1)) {
+      throw new Error(`FakeQuant: emaDecay must be a number in (0, 1), got ${JSON.stringify(this.emaDecay)}.`);
     }
     if (!(Number.isFinite(this.initMin) && Number.isFinite(this.initMax) && this.initMin < this.initMax)) {
       throw new Error(
@@ -123,7 +128,7 @@ export class FakeQuant extends layers.Layer {
       }
       rangeShape = [channels];
     }
-    const trainable = this.mode === 'learned';
+    const trainable = this.mode === 'learned';  // 'ema' and 'fixed' ranges are assigned, not trained
     this.minWeight = this.addWeight(
         'min', rangeShape, 'float32', initializers.constant({value: this.initMin}), undefined,
         trainable);
@@ -160,12 +165,28 @@ export class FakeQuant extends layers.Layer {
     });
   }
 
-  /** Sets the range (numbers, or one per channel with `perChannel`). The layer must be built. */
+  /**
+   * Sets the range (numbers, or one per channel with `perChannel`), finite with min <= max. The
+   * layer must be built, and not in `'fixed'` mode.
+   */
   setRange(min: number|number[], max: number|number[]): void {
+    if (this.mode === 'fixed') {
+      throw new Error(`FakeQuant ${this.name}: the range is fixed (mode 'fixed'); make a layer with other initMin/initMax.`);
+    }
     const [minW, maxW] = this.rangeWeights();
+    const lo = this.rangeValues(min, minW.shape as number[], 'min');
+    const hi = this.rangeValues(max, maxW.shape as number[], 'max');
+    lo.forEach((v, i) => {
+      if (!(Number.isFinite(v) && Number.isFinite(hi[i]) && v <= hi[i])) {
+        throw new Error(
+            `FakeQuant ${this.name}: setRange needs finite min <= max, got [${v}, ${hi[i]}]` +
+            (lo.length > 1 ? ` for channel ${i}.` : '.'));
+      }
+    });
+    const shape = minW.shape as number[];
     tidy(() => {
-      minW.write(this.rangeTensor(min, minW.shape as number[], 'min'));
-      maxW.write(this.rangeTensor(max, maxW.shape as number[], 'max'));
+      minW.write(shape.length === 0 ? scalar(lo[0]) : tensor1d(lo));
+      maxW.write(shape.length === 0 ? scalar(hi[0]) : tensor1d(hi));
     });
   }
 
@@ -184,13 +205,14 @@ export class FakeQuant extends layers.Layer {
 
   /**
    * Ends calibration: sets the range to the recorded statistics (widened to include 0) and
-   * returns true, or returns false (range unchanged) if no batch was seen.
+   * returns true, or returns false (range unchanged) if no batch was seen or the range is
+   * `'fixed'`. A channel that saw no finite value keeps its range.
    */
   finishCalibration(): boolean {
     const c = this.calibration;
     if (c == null) throw new Error(`FakeQuant ${this.name}: finishCalibration without startCalibration.`);
     this.calibration = null;
-    if (c.lo == null || c.hi == null || c.batches === 0) {
+    if (c.lo == null || c.hi == null || c.batches === 0 || this.mode === 'fixed') {
       dispose([c.lo, c.hi].filter((t): t is Tensor => t != null));
       return false;
     }
@@ -198,8 +220,7 @@ export class FakeQuant extends layers.Layer {
     const {lo, hi} = c;
     tidy(() => {
       const scale = c.method === 'average' ? 1 / c.batches : 1;
-      minW.write(minimum(mul(lo, scale), 0));
-      maxW.write(maximum(mul(hi, scale), 0));
+      this.writeWhereFinite(minW, maxW, minimum(mul(lo, scale), 0), maximum(mul(hi, scale), 0));
     });
     dispose([lo, hi]);
     return true;
@@ -255,21 +276,40 @@ export class FakeQuant extends layers.Layer {
    */
   private updateMovingAverages(x: Tensor): void {
     const [minW, maxW] = this.rangeWeights();
-    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
-    const batchMin = minimum(min(x, axes), 0);
-    const batchMax = maximum(max(x, axes), 0);
+    const [bMin, bMax] = this.finiteExtremes(x);
+    const batchMin = minimum(bMin, 0);
+    const batchMax = maximum(bMax, 0);
     // (1 - decay) in float32, as TF computes it from the float32 decay.
     const rate = scalar(Math.fround(1 - Math.fround(this.emaDecay)));
     const minV = minW.read();
     const maxV = maxW.read();
-    minW.write(sub(minV, mul(sub(minV, batchMin), rate)));
-    maxW.write(sub(maxV, mul(sub(maxV, batchMax), rate)));
+    this.writeWhereFinite(
+        minW, maxW, sub(minV, mul(sub(minV, batchMin), rate)), sub(maxV, mul(sub(maxV, batchMax), rate)));
+  }
+
+  /**
+   * The minimum and maximum of the finite values of `x` (per channel with `perChannel`): ±Infinity
+   * where there is none (an empty batch, or only NaN / ±Infinity).
+   */
+  private finiteExtremes(x: Tensor): [Tensor, Tensor] {
+    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
+    if (x.size === 0) {
+      const shape = this.perChannel ? [x.shape[x.rank - 1]] : [];
+      return [fill(shape, Infinity), fill(shape, -Infinity)];
+    }
+    const finite = isFiniteTensor(x);
+    return [min(where(finite, x, Infinity), axes), max(where(finite, x, -Infinity), axes)];
+  }
+
+  /** Writes the new range where both ends are finite; elsewhere (no finite value seen) keeps it. */
+  private writeWhereFinite(minW: LayerVariable, maxW: LayerVariable, lo: Tensor, hi: Tensor): void {
+    const ok = logicalAnd(isFiniteTensor(lo), isFiniteTensor(hi));
+    minW.write(where(ok, lo, minW.read()));
+    maxW.write(where(ok, hi, maxW.read()));
   }
 
   private observe(x: Tensor, c: CalibrationState): void {
-    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
-    const bMin = min(x, axes);
-    const bMax = max(x, axes);
+    const [bMin, bMax] = this.finiteExtremes(x);
     const combine = c.method === 'minmax' ?
         [(a: Tensor, b: Tensor) => minimum(a, b), (a: Tensor, b: Tensor) => maximum(a, b)] :
         [(a: Tensor, b: Tensor) => add(a, b), (a: Tensor, b: Tensor) => add(a, b)];
@@ -281,20 +321,24 @@ export class FakeQuant extends layers.Layer {
     c.batches++;
   }
 
-  private rangeTensor(value: number|number[], shape: number[], name: string): Tensor {
+  private rangeValues(value: number|number[], shape: number[], name: string): number[] {
     if (shape.length === 0) {
       if (typeof value !== 'number') {
         throw new Error(`FakeQuant ${this.name}: ${name} must be a number (the layer is per tensor).`);
       }
-      return scalar(value);
+      return [value];
     }
     const values = typeof value === 'number' ? new Array(shape[0]).fill(value) : value;
-    if (values.length !== shape[0]) {
+    if (!Array.isArray(values) || values.length !== shape[0]) {
       throw new Error(
-          `FakeQuant ${this.name}: ${name} needs ${shape[0]} values (one per channel), got ${values.length}.`);
+          `FakeQuant ${this.name}: ${name} needs ${shape[0]} values (one per channel), got ${JSON.stringify(value)}.`);
     }
-    return tensor1d(values);
+    return values;
   }
+}
+
+function assertBoolean(value: unknown, name: string): void {
+  if (typeof value !== 'boolean') throw new Error(`FakeQuant: ${name} must be a boolean, got ${JSON.stringify(value)}.`);
 }
 
 /** fakeQuantWithMinMaxVars with tensor ranges (typed for the scalar range tensors used here). */

@@ -1,12 +1,12 @@
 /**
- * `FakeQuantWeights`: a wrapper that fake-quantizes the kernel of a Dense, Conv1D or Conv2D layer
- * every time the layer runs, as TF Model Optimization's default weight quantizer
- * (`LastValueQuantizer`): the range is taken from the current kernel (per output channel or for
- * the whole kernel), symmetric and narrow ([-m, m] with m = max |w|, integers -(2^(b-1) - 1) ..
- * 2^(b-1) - 1). The kernel gets the straight-through gradient of `fakeQuantWithMinMaxVars`; the
- * range itself is not differentiated (TF assigns it to a variable).
+ * `FakeQuantWeights`: a wrapper that fake-quantizes the kernel of a Dense, Conv1D, Conv2D,
+ * DepthwiseConv2D or Conv2DTranspose layer every time the layer runs, as TF Model Optimization's
+ * default weight quantizer (`LastValueQuantizer`): the range is taken from the current kernel
+ * (per output channel or for the whole kernel), symmetric and narrow ([-m, m] with m = max |w|,
+ * integers -(2^(b-1) - 1) .. 2^(b-1) - 1). The kernel gets the straight-through gradient of
+ * `fakeQuantWithMinMaxVars`; the range itself is not differentiated (TF assigns it to a variable).
  */
-import {abs, customGrad, GradSaveFunc, max, maximum, min, minimum, mul, neg, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
+import {abs, customGrad, GradSaveFunc, max, maximum, min, minimum, mul, neg, reshape, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
@@ -15,15 +15,54 @@ import {allButLastAxis, assertNumBits, Kwargs, LayerArgs} from './common';
 
 type Layer = InstanceType<typeof layers.Layer>;
 
-/** The wrappable layers: their `kernel` has the output channels last. */
-export const KERNEL_LAYERS: ReadonlySet<string> = new Set(['Dense', 'Conv1D', 'Conv2D']);
+/** Where a wrappable layer keeps its kernel, and whether it can be quantized per channel. */
+interface KernelSpec {
+  /** The layer's property holding the kernel variable (read in its `call`). */
+  property: 'kernel'|'depthwiseKernel';
+  /**
+   * Whether per-channel ranges apply. Conv2DTranspose's kernel [kh, kw, out, in] has its output
+   * channels on axis 2: it is quantized per tensor, as TF Model Optimization does
+   * (`Default8BitConvTransposeWeightsQuantizer`, per_axis=False).
+   */
+  perChannel: boolean;
+}
+
+const KERNEL_SPECS: {[className: string]: KernelSpec} = {
+  Dense: {property: 'kernel', perChannel: true},
+  Conv1D: {property: 'kernel', perChannel: true},
+  Conv2D: {property: 'kernel', perChannel: true},
+  DepthwiseConv2D: {property: 'depthwiseKernel', perChannel: true},
+  Conv2DTranspose: {property: 'kernel', perChannel: false},
+};
+
+/** The wrappable layers (class names). */
+export const KERNEL_LAYERS: ReadonlySet<string> = new Set(Object.keys(KERNEL_SPECS));
+
+/** Whether kernels of this wrappable layer class can be quantized per output channel. */
+export function supportsPerChannel(className: string): boolean {
+  return KERNEL_SPECS[className]?.perChannel ?? false;
+}
+
+/**
+ * The kernel with its output channels as its only last axis, the layout per-channel ranges are
+ * taken over: a DepthwiseConv2D kernel [kh, kw, in, mult] becomes [kh, kw, in * mult] (output
+ * channel c * mult + m, TFLite's DEPTHWISE_CONV_2D channel order); other kernels are unchanged.
+ */
+export function kernelChannelsLast(kernel: Tensor, className: string): Tensor {
+  if (className !== 'DepthwiseConv2D') return kernel;
+  const [kh, kw, inChannels, multiplier] = kernel.shape;
+  return reshape(kernel, [kh, kw, inChannels * multiplier]);
+}
 
 export interface FakeQuantWeightsArgs extends LayerArgs {
-  /** A Dense, Conv1D or Conv2D layer (not yet applied, or built). */
+  /** A Dense, Conv1D, Conv2D, DepthwiseConv2D or Conv2DTranspose layer (not yet applied, or built). */
   layer: Layer;
   /** Bit width of the kernel, 2..16. Default 8. */
   numBits?: number;
-  /** One range per output channel (the kernel's last axis). Default true. */
+  /**
+   * One range per output channel (the kernel's last axis; DepthwiseConv2D: its last two, in *
+   * multiplier channels). Default true, except for Conv2DTranspose (per tensor only).
+   */
   perChannel?: boolean;
   /**
    * Narrow range: [-m, m] on 2^b - 1 levels, symmetric around 0 (default true, as TF for weights).
@@ -33,9 +72,7 @@ export interface FakeQuantWeightsArgs extends LayerArgs {
   narrowRange?: boolean;
 }
 
-interface KernelLayer {
-  kernel: LayerVariable|{read(): Tensor}|null;
-}
+type KernelHolder = {read(): Tensor};
 
 /** Symmetric range of a kernel: per channel (last axis) or for the whole tensor. */
 export function symmetricKernelRange(
@@ -88,7 +125,7 @@ export function fakeQuantKernel(
 }
 
 /**
- * Wraps a Dense, Conv1D or Conv2D layer so that it computes with its kernel fake-quantized. The
+ * Wraps a kernel layer (`KERNEL_LAYERS`) so that it computes with its kernel fake-quantized. The
  * wrapper owns no weights: it exposes the wrapped layer's (kernel, bias) as its own, so
  * `getWeights`/`setWeights`, training and `model.save` see them unchanged.
  */
@@ -113,9 +150,19 @@ export class FakeQuantWeights extends layers.Layer {
     }
     this.layer = args.layer;
     this.numBits = args.numBits ?? 8;
-    this.perChannel = args.perChannel ?? true;
+    this.perChannel = args.perChannel ?? supportsPerChannel(className);
     this.narrowRange = args.narrowRange ?? true;
     assertNumBits(this.numBits, 'FakeQuantWeights');
+    for (const [name, value] of [['perChannel', this.perChannel], ['narrowRange', this.narrowRange]]) {
+      if (typeof value !== 'boolean') {
+        throw new Error(`FakeQuantWeights: ${name} must be a boolean, got ${JSON.stringify(value)}.`);
+      }
+    }
+    if (this.perChannel && !supportsPerChannel(className)) {
+      throw new Error(
+          `FakeQuantWeights: ${className} kernels are quantized per tensor (perChannel: false), ` +
+          'as TF Model Optimization does.');
+    }
     this.supportsMasking = this.layer.supportsMasking;
   }
 
@@ -158,18 +205,49 @@ export class FakeQuantWeights extends layers.Layer {
 
   call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor|Tensor[] {
     return tidy(() => {
-      const wrapped = this.layer as unknown as KernelLayer;
-      const kernel = wrapped.kernel;
-      if (kernel == null) throw new Error(`FakeQuantWeights ${this.name}: the wrapped layer has no kernel.`);
-      const quantized = fakeQuantKernel(kernel.read(), this.numBits, this.perChannel, this.narrowRange);
-      // The wrapped layer reads `this.kernel.read()` in its call (as TF Model Optimization's
-      // QuantizeWrapper, which sets `layer.kernel` to the quantized tensor for the call).
-      wrapped.kernel = {read: () => quantized};
+      const quantized = this.quantizedKernel();
+      // The wrapped layer reads `this.kernel.read()` (DepthwiseConv2D: `depthwiseKernel`) in its
+      // call: it reads the quantized tensor there (as TF Model Optimization's QuantizeWrapper,
+      // which sets the layer's kernel attribute to the quantized tensor for the call).
+      const holder = this.layer as unknown as {[property: string]: KernelHolder};
+      const property = KERNEL_SPECS[this.layer.getClassName()].property;
+      const kernel = holder[property];
+      holder[property] = {read: () => quantized};
       try {
         return this.layer.call(inputs, kwargs);
       } finally {
-        wrapped.kernel = kernel;
+        holder[property] = kernel;
       }
+    });
+  }
+
+  /** The wrapped layer's kernel variable (e.g. for reading its float values). */
+  kernelVariable(): LayerVariable {
+    const property = KERNEL_SPECS[this.layer.getClassName()].property;
+    const kernel = (this.layer as unknown as {[property: string]: LayerVariable|null})[property];
+    if (kernel == null) throw new Error(`FakeQuantWeights ${this.name}: the wrapped layer is not built yet.`);
+    return kernel;
+  }
+
+  /** The fake-quantized kernel the layer computes with, in the kernel's own shape. */
+  quantizedKernel(): Tensor {
+    return tidy(() => {
+      const kernel = this.kernelVariable().read();
+      const channelsLast = kernelChannelsLast(kernel, this.layer.getClassName());
+      const quantized = fakeQuantKernel(channelsLast, this.numBits, this.perChannel, this.narrowRange);
+      return reshape(quantized, kernel.shape);
+    });
+  }
+
+  /**
+   * The range the kernel is quantized with now (before TF's nudge): one value per output channel
+   * with `perChannel` (in `kernelChannelsLast` order), else one. What an exporter reads.
+   */
+  getKernelRange(): {min: number[], max: number[]} {
+    return tidy(() => {
+      const kernel = kernelChannelsLast(this.kernelVariable().read(), this.layer.getClassName());
+      const [lo, hi] = symmetricKernelRange(kernel, this.numBits, this.perChannel, this.narrowRange);
+      return {min: Array.from(lo.dataSync()), max: Array.from(hi.dataSync())};
     });
   }
 

@@ -132,3 +132,32 @@ export function fusedProducers(model: LayersModel): Set<Layer> {
   }
   return fused;
 }
+
+/**
+ * The activation a layer applies last: a `Softmax` or `ReLU` layer's, an `Activation` layer's,
+ * or the `activation` of the layer's own config (`'linear'` when it has none).
+ */
+function finalActivation(layer: Layer): string {
+  const name = className(layer);
+  if (name === 'Softmax') return 'softmax';
+  if (name === 'ReLU') return 'relu';
+  return activationConfig(layer) ?? 'linear';
+}
+
+/**
+ * The range of the quantizer after `layer` when TFLite fixes the int8 parameters of its output
+ * (`quantization_spec.md`: SOFTMAX and LOGISTIC scale 1/256, zero point -128; TANH scale 1/128,
+ * zero point 0), as a FakeQuant range at `numBits` whose nudge gives those parameters at 8 bits:
+ * softmax and sigmoid [0, 1 - 2^-numBits], tanh [-1, 1 - 2^(1-numBits)]. Null for any other layer.
+ */
+export function fixedOutputRange(layer: Layer, numBits: number): [number, number]|null {
+  switch (finalActivation(layer)) {
+    case 'softmax':
+    case 'sigmoid':
+      return [0, 1 - 2 ** -numBits];
+    case 'tanh':
+      return [-1, 1 - 2 ** (1 - numBits)];
+    default:
+      return null;
+  }
+}

@@ -3,7 +3,8 @@
  * (`@tensorflow/tfjs-layers`, an optional peer dependency; `@tensorflow/tfjs` includes it).
  *
  * - `FakeQuant`: a layer that fake-quantizes its input, with a learned or moving-average range.
- * - `FakeQuantWeights`: a wrapper that fake-quantizes a Dense / Conv kernel (symmetric, per channel).
+ * - `FakeQuantWeights`: a wrapper that fake-quantizes a Dense / Conv / DepthwiseConv2D kernel
+ *   (symmetric, per channel).
  * - `quantizeModel(model, options)`: a quantization-aware copy of a Sequential or functional model.
  * - `calibrate(model, x)`: sets the activation ranges from data (post-training quantization).
  *
@@ -13,5 +14,6 @@
 import '../index';
 
 export {MIN_RANGE, FakeQuant, FakeQuantArgs, RangeMode, CalibrationMethod} from './fake_quant';
-export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, symmetricKernelRange} from './fake_quant_weights';
+export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, KERNEL_LAYERS, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
+export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, ownActivation, ReluKind, reluKind, unwrapLayer} from './fusion';
 export {quantizeModel, QuantizeModelOptions, calibrate, CalibrateOptions, fakeQuantLayers} from './quantize_model';

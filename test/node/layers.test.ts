@@ -190,12 +190,12 @@ describe('FakeQuant layer', () => {
   it('validates its arguments', () => {
     expect(() => new FakeQuant({numBits: 1})).toThrow(/numBits must be an integer in 2\.\.16/);
     expect(() => new FakeQuant({numBits: 17})).toThrow(/numBits/);
-    expect(() => new FakeQuant({mode: 'minmax' as 'ema'})).toThrow(/mode must be 'learned' or 'ema'/);
+    expect(() => new FakeQuant({mode: 'minmax' as 'ema'})).toThrow(/mode must be 'learned', 'ema' or 'fixed'/);
     expect(() => new FakeQuant({emaDecay: 1})).toThrow(/emaDecay/);
     expect(() => new FakeQuant({initMin: 1, initMax: 1})).toThrow(/initMin < initMax/);
     expect(() => new FakeQuant({perChannel: true}).build([null, null])).toThrow(/known last dimension/);
     expect(() => new FakeQuant().getRange()).toThrow(/not built/);
-    expect(() => new FakeQuantWeights({layer: tf.layers.flatten()})).toThrow(/wraps Dense, Conv1D, Conv2D layers, not Flatten/);
+    expect(() => new FakeQuantWeights({layer: tf.layers.flatten()})).toThrow(/wraps Dense, Conv1D, Conv2D, DepthwiseConv2D, Conv2DTranspose layers, not Flatten/);
   });
 });
 
@@ -367,13 +367,13 @@ describe('quantizeModel', () => {
     const relu = tf.layers.activation({activation: 'relu', name: 'r'}).apply(dense) as tf.SymbolicTensor;
     const other = tf.layers.dense({units: 4, activation: 'tanh', name: 'e'}).apply(input) as tf.SymbolicTensor;
     const add = tf.layers.add({name: 'add'}).apply([dense, relu]) as tf.SymbolicTensor;
-    // Add -> ReLU fuses; e (tanh) -> ReLU6 does not.
+    // Add -> ReLU fuses; e (tanh, split into e -> e_tanh) -> ReLU6 does not.
     const addRelu = tf.layers.reLU({name: 'add_relu'}).apply(add) as tf.SymbolicTensor;
     const eRelu = tf.layers.reLU({maxValue: 6, name: 'e_relu'}).apply(other) as tf.SymbolicTensor;
     const float = tf.model({inputs: input, outputs: [addRelu, eRelu]});
     const q = quantizeModel(float, {quantizeInputs: false});
     const quantized = fakeQuantLayers(q).map((l) => l.name.replace(/_fq$/, '')).sort();
-    expect(quantized).toEqual(['add_relu', 'd', 'e', 'e_relu', 'r'].sort());
+    expect(quantized).toEqual(['add_relu', 'd', 'e', 'e_tanh', 'e_relu', 'r'].sort());
     calibrate(q, uniform([3, 4], -1, 1, 15));
     expect((q.predict(uniform([3, 4], -1, 1, 16)) as tf.Tensor[]).map((t) => t.shape)).toEqual([[3, 4], [3, 4]]);
   });
