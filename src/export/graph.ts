@@ -5,7 +5,8 @@
  * layouts (the first format written): activations NHWC, kernels with the output channel first
  * (FULLY_CONNECTED [out, in], CONV_2D [out, kh, kw, in]) except the depthwise kernel
  * [1, kh, kw, in * multiplier] (output channel c = in_channel * multiplier + m, last axis).
- * Other writers transpose from these.
+ * Other writers transpose from these. Window pairs (filter, strides, dilations) are
+ * [height, width], as in Keras.
  */
 
 export type GraphDType = 'float32'|'int8'|'int32';
