@@ -361,3 +361,35 @@ function int32Vector(bb: ByteBuffer, table: number, id: number): number[] {
   const {start, length} = vector(bb, table, id);
   return Array.from({length}, (_, i) => bb.readInt32(start + 4 * i));
 }
+
+/**
+ * The share of `images` (n flat samples, float pixels) that a one-input classifier file labels
+ * as `labels` says. Int8 inputs are quantized with the file's input scale and zero point; the
+ * predicted class is the largest output (dequantizing keeps the order: the scale is positive).
+ */
+export async function tfliteAccuracy(model: TFLiteModel, images: Float32Array, labels: ArrayLike<number>): Promise<number> {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new Error(`tfliteAccuracy: expected a model with one input and one output, got ${model.inputs.length} and ${model.outputs.length}`);
+  }
+  const [scores] = await model.run([modelInput(model.inputs[0], images)]);
+  const classes = scores.length / labels.length;
+  let correct = 0;
+  for (let s = 0; s < labels.length; s++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (scores[s * classes + c] > scores[s * classes + best]) best = c;
+    }
+    if (best === labels[s]) correct++;
+  }
+  return correct / labels.length;
+}
+
+function modelInput(input: TFLiteTensorInfo, x: Float32Array): TFLiteData {
+  if (input.dtype === 'float32') return x;
+  if (input.dtype !== 'int8' || !input.quantization) {
+    throw new Error(`tfliteAccuracy: input ${input.name} is ${input.dtype}; float32 or quantized int8 expected`);
+  }
+  const scale = input.quantization.scale[0];
+  const zeroPoint = input.quantization.zeroPoint[0];
+  return Int8Array.from(x, (v) => Math.min(127, Math.max(-128, Math.round(v / scale) + zeroPoint)));
+}

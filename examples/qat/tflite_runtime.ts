@@ -19,6 +19,7 @@ import * as vm from 'vm';
 
 import {compileTFLiteModel, LiteRtWasm, TFLiteModel} from './tflite_interpreter';
 
+export {tfliteAccuracy} from './tflite_interpreter';
 export type {TFLiteData, TFLiteDType, TFLiteModel, TFLiteQuantization, TFLiteTensorInfo} from './tflite_interpreter';
 
 const WASM_LOADER = 'litert_wasm_compat_internal.js';

@@ -1,22 +1,33 @@
 /**
  * The browser QAT demo (`npm run demo:web`): the experiment of `npm run demo` (examples/qat/) on
  * the webgl backend, with live plots of the training loss and the test accuracy of the float
- * model and of QAT, and the final table.
+ * model and of QAT, and the final table. The QAT 8-bit model is exported as an int8 .tflite file
+ * (`exportTFLite`), offered for download, and run by TFLite's own interpreter (LiteRT.js, wasm)
+ * on the test set: its accuracy is a row of the table.
  *
  * URL parameters (the form fills them in): epochs, qatEpochs, train (training samples), bits
  * (e.g. 8,4), seed, backend (webgl | cpu), autostart=1. The page exposes its state for tests:
  * `document.body.dataset.state` ('ready' | 'loading' | 'training' | 'done' | 'error'),
- * `window.qatResults` and `window.qatError`.
+ * `window.qatResults`, `window.tfliteResult` and `window.qatError`.
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {NUM_CLASSES, splitDigits} from '../qat/data';
+import {exportTFLite} from '../../src/export';
+import {DataSet, NUM_CLASSES, splitDigits} from '../qat/data';
 import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from '../qat/experiment';
 import {LinePlot} from './plot';
+import {loadTFLiteModel, tfliteAccuracy} from './tflite_page';
+
+/** The exported QAT 8-bit model: its size and its test accuracy in TFLite's interpreter. */
+interface TFLiteResult {
+  bytes: number;
+  accuracy: number;
+}
 
 declare global {
   interface Window {
     qatResults?: Results;
+    tfliteResult?: TFLiteResult;
     qatError?: string;
     qatMemory?: {numTensors: number; numBytes: number};
   }
@@ -79,10 +90,11 @@ async function loadDigits(): Promise<number[][]> {
   }));
 }
 
-function renderTable(r: Results): void {
+function renderTable(r: Results, tflite?: TFLiteResult): void {
   const rows: Array<[string, string, number]> = [['float', 'float', r.float]];
   for (const b of Object.keys(r.ptq).sort((a, b) => Number(b) - Number(a))) rows.push([`ptq${b}`, `PTQ ${b}-bit`, r.ptq[b]]);
   for (const b of Object.keys(r.qat).sort((a, b) => Number(b) - Number(a))) rows.push([`qat${b}`, `QAT ${b}-bit`, r.qat[b]]);
+  if (tflite) rows.push(['tflite8', 'QAT 8-bit as int8 .tflite (TFLite interpreter)', tflite.accuracy]);
   const body = $('results').querySelector('tbody') as HTMLElement;
   body.innerHTML = '';
   for (const [key, name, acc] of rows) {
@@ -99,9 +111,28 @@ function renderTable(r: Results): void {
   }
 }
 
+/** Runs the .tflite file in TFLite's interpreter on the test digits. */
+async function tfliteTestAccuracy(bytes: Uint8Array, test: DataSet): Promise<number> {
+  const model = await loadTFLiteModel(bytes);
+  try {
+    return await tfliteAccuracy(model, test.images, test.labels);
+  } finally {
+    model.delete();
+  }
+}
+
+/** The download link of the .tflite file (a Blob URL: nothing leaves the page). */
+function offerDownload(bytes: Uint8Array): void {
+  const link = $('tfliteDownload') as HTMLAnchorElement;
+  link.href = URL.createObjectURL(new Blob([bytes.slice()], {type: 'application/octet-stream'}));
+  link.textContent = `Download .tflite (${(bytes.length / 1024).toFixed(1)} kB, int8)`;
+  $('tflite').hidden = false;
+}
+
 async function run(p: Params): Promise<void> {
   ($('start') as HTMLButtonElement).disabled = true;
   window.qatResults = undefined;
+  window.tfliteResult = undefined;
   window.qatError = undefined;
   try {
     setState('loading');
@@ -125,6 +156,7 @@ async function run(p: Params): Promise<void> {
     // About 25 loss points per epoch.
     const stepsPerEpoch = Math.ceil(split.train.n / p.config.batchSize);
     const config = {...p.config, stepEvery: Math.max(1, Math.floor(stepsPerEpoch / 25))};
+    let tflite: Uint8Array | undefined;
     const results = await runExperiment(split, config, {
       onStep: async (s) => {
         loss.add(s.run, s.step, s.loss);
@@ -142,9 +174,20 @@ async function run(p: Params): Promise<void> {
           log(`${name}  post-training quantization: test accuracy ${pct(a)}`);
         }
       },
+      onModel: async (name, model) => {
+        if (name === 'qat8') tflite = await exportTFLite(model);
+      },
     });
-    renderTable(results);
+    let tfliteResult: TFLiteResult | undefined;
+    if (tflite) {
+      offerDownload(tflite);
+      tfliteResult = {bytes: tflite.length, accuracy: await tfliteTestAccuracy(tflite, split.test)};
+      log(`QAT 8-bit as .tflite: ${tflite.length} bytes; TFLite interpreter test accuracy ` +
+          `${pct(tfliteResult.accuracy)} (QAT model ${pct(results.qat[8])})`);
+    }
+    renderTable(results, tfliteResult);
     window.qatResults = results;
+    window.tfliteResult = tfliteResult;
     window.qatMemory = {numTensors: tf.memory().numTensors, numBytes: tf.memory().numBytes};
     log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${tf.memory().numTensors} tensors left`);
     setState('done');

