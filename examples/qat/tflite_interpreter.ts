@@ -391,5 +391,7 @@ function modelInput(input: TFLiteTensorInfo, x: Float32Array): TFLiteData {
   }
   const scale = input.quantization.scale[0];
   const zeroPoint = input.quantization.zeroPoint[0];
-  return Int8Array.from(x, (v) => Math.min(127, Math.max(-128, Math.round(v / scale) + zeroPoint)));
+  // Half away from zero, as TFLite's QUANTIZE kernel rounds.
+  const round = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
+  return Int8Array.from(x, (v) => Math.min(127, Math.max(-128, round(v / scale) + zeroPoint)));
 }

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {Builder} from 'flatbuffers';
 
-import {loadTFLiteModel, TFLiteModel} from '../../examples/qat/tflite_runtime';
+import {loadTFLiteModel, TFLiteModel, tfliteAccuracy} from '../../examples/qat/tflite_runtime';
 import {mulberry32} from '../shared/random';
 
 // TFLite schema values used below (schema.fbs).
@@ -289,6 +289,25 @@ describe('loadTFLiteModel (LiteRT.js in Node)', () => {
     expect(Array.from(y)).toEqual(outputs);
     b.delete();
     await expect(b.run([x])).rejects.toThrow('TFLiteModel.run: the model was deleted');
+  });
+
+  it('scores a classifier (tfliteAccuracy) with float input, and with int8 input quantized by the file\'s scale', async () => {
+    const count = 40;
+    const {inputs, outputs} = floatSamples(count);
+    // Labels: the reference's top class where it is unique; every third one wrong on purpose.
+    const top = (s: number) => {
+      const y = outputs.slice(s * OUT, (s + 1) * OUT);
+      const best = y.indexOf(Math.max(...y));
+      return y.lastIndexOf(y[best]) === best ? best : undefined;
+    };
+    const kept = Array.from({length: count}, (_, s) => s).filter((s) => top(s) !== undefined);
+    expect(kept.length).toBeGreaterThan(count / 2);
+    const labels = kept.map((s, i) => (i % 3 === 0 ? (top(s)! + 1) % OUT : top(s)!));
+    const right = labels.filter((_, i) => i % 3 !== 0).length / labels.length;
+    const images = concat(kept.map((s) => inputs[s]));
+    for (const bytes of [floatModel(), int8Model()]) {
+      await withModel(bytes, async (model) => expect(await tfliteAccuracy(model, images, labels)).toBe(right));
+    }
   });
 
   it('names the argument and the fix for bad input', async () => {
