@@ -7,6 +7,7 @@ import * as flatbuffers from 'flatbuffers';
 import {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Padding as GraphPadding} from '../graph';
 
 import {ActivationFunctionType, AddOptionsField, BuiltinOperator, BuiltinOperatorCode, BuiltinOptions, BuiltinOptionsType, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseConv2DOptionsField, FullyConnectedOptionsField, FullyConnectedWeightsFormat, Padding, Pool2DOptionsField, ReducerOptionsField, ReshapeOptionsField, SoftmaxOptionsField} from './schema';
+import {lookup} from './lookup';
 import {int32Vector} from './vectors';
 
 /** The GraphOp variant whose `kind` can be K (pools and activations share a variant). */
@@ -45,22 +46,24 @@ const ACTIVATION: Record<FusedActivation, number> = {
 
 const PADDING: Record<GraphPadding, number> = {same: Padding.SAME, valid: Padding.VALID};
 
-export function activationCode(activation: FusedActivation): number|undefined {
-  return ACTIVATION[activation];
+export function activationCode(activation: string): number|undefined {
+  return lookup(ACTIVATION, activation);
 }
 
-export function paddingCode(padding: GraphPadding): number|undefined {
-  return PADDING[padding];
+export function paddingCode(padding: string): number|undefined {
+  return lookup(PADDING, padding);
 }
 
-function inputType(op: GraphOp, tensors: GraphTensor[], i = 0): GraphDType {
-  return tensors[op.inputs[i]].dtype;
+const FLOAT_VERSION = 1;
+
+function inputType(op: GraphOp, tensors: GraphTensor[]): GraphDType {
+  return tensors[op.inputs[0]].dtype;
 }
 
 /** Most ops: version `int8Version` for int8 input, 1 for float32 (op_version.cc). */
 function byInputType(int8Version: number) {
   return (op: GraphOp, tensors: GraphTensor[]) =>
-             inputType(op, tensors) === 'int8' ? int8Version : 1;
+             inputType(op, tensors) === 'int8' ? int8Version : FLOAT_VERSION;
 }
 
 /** Every field below is written explicitly (a null default never matches). */
@@ -162,8 +165,6 @@ function reshapeOptions(
     builder.addFieldOffset(ReshapeOptionsField.NEW_SHAPE, shape, 0);
   });
 }
-
-const FLOAT_VERSION = 1;
 
 export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
   quantize: {

@@ -7,6 +7,7 @@ import * as flatbuffers from 'flatbuffers';
 
 import {GraphDType, GraphTensor, QuantParams} from '../graph';
 
+import {lookup} from './lookup';
 import {BUFFER_ALIGNMENT, BufferField, QuantizationField, TensorField, TensorType} from './schema';
 import {alignedByteVector, float32Vector, int32Vector, int64Vector} from './vectors';
 
@@ -16,8 +17,8 @@ const TENSOR_TYPE: Record<GraphDType, number> = {
   int8: TensorType.INT8,
 };
 
-export function tensorTypeCode(dtype: GraphDType): number|undefined {
-  return TENSOR_TYPE[dtype];
+export function tensorTypeCode(dtype: string): number|undefined {
+  return lookup(TENSOR_TYPE, dtype);
 }
 
 /** The index of the empty sentinel buffer. */

@@ -5,6 +5,7 @@
  */
 import {GraphOp, GraphTensor, IntGraph, QuantParams} from '../graph';
 
+import {lookup} from './lookup';
 import {activationCode, ConstantInput, OP_SPECS, paddingCode} from './operators';
 import {tensorTypeCode} from './tensors';
 
@@ -12,7 +13,8 @@ const PREFIX = 'writeTFLite';
 const INT8_MIN = -128;
 const INT8_MAX = 127;
 
-const DATA_TYPE = {int8: Int8Array, int32: Int32Array, float32: Float32Array} as const;
+const DATA_TYPE: Record<string, Int8ArrayConstructor|Int32ArrayConstructor|Float32ArrayConstructor> =
+    {int8: Int8Array, int32: Int32Array, float32: Float32Array};
 
 function tensorLabel(t: GraphTensor): string {
   return `tensor ${t.id} ('${t.name}')`;
@@ -95,7 +97,7 @@ function checkTensor(t: GraphTensor, id: number, names: Set<string>): void {
 
 function checkData(t: GraphTensor, data: Int8Array|Int32Array|Float32Array): void {
   const label = tensorLabel(t);
-  const expected = DATA_TYPE[t.dtype];
+  const expected = DATA_TYPE[t.dtype];  // the dtype was checked before
   if (!(data instanceof expected)) {
     fail(`${label} is ${t.dtype}, so its data must be an ${expected.name}, but got a ` +
          `${data.constructor.name}.`);
@@ -143,7 +145,7 @@ function checkOptions(op: GraphOp, label: string): void {
 }
 
 function checkOp(graph: IntGraph, op: GraphOp, index: number, available: boolean[]): void {
-  const spec = OP_SPECS[op.kind];
+  const spec = lookup(OP_SPECS, op.kind);
   if (spec === undefined) {
     fail(`op ${index} of layer '${op.layerName}' has unknown kind '${op.kind}'; the TFLite ` +
          `writer knows ${Object.keys(OP_SPECS).join(', ')}.`);
