@@ -7,9 +7,13 @@
  *   dist/esm/converter.mjs       loads the main entry above instead of a second copy of it
  *   dist/cjs/layers.js         the `tfjs-fake-quant/layers` entry (src/layers/index.ts; tfjs-layers
  *   dist/esm/layers.mjs          external), which also loads the main entry instead of copying it
+ *   dist/cjs/export.js         the `tfjs-fake-quant/export` entry (src/export/index.ts), which loads
+ *   dist/esm/export.mjs          the main and layers entries instead of copying them
  *   dist/types/**.d.ts         declarations (tsc --emitDeclarationOnly -p tsconfig.build.json)
  *   dist/tfjs-fake-quant.js    browser <script> bundle (IIFE) from src/browser.ts; tfjs comes
  *   dist/tfjs-fake-quant.min.js  from the page's global `tf` (tf.min.js or tf-core.min.js + backends)
+ *   dist/tfjs-fake-quant-layers.js      second <script> bundle (src/browser_layers.ts): the
+ *   dist/tfjs-fake-quant-layers.min.js  Layers API and the exporters, after tf.min.js and the first
  *
  * Then asserts that no tfjs source ended up in any output: the builds must never carry a copy
  * of tfjs (a second copy would have its own kernel registry and engine).
@@ -38,7 +42,7 @@ const banner = `/**
  * the page's global `tf` (their UMD builds all attach their exports to that one object). Deep
  * imports (`@tensorflow/x/dist/...`) cannot be served from the global and fail the build.
  */
-const TF_GLOBAL_MODULES = /^@tensorflow\/tfjs(-core|-backend-cpu|-backend-webgl)?$/;
+const TF_GLOBAL_MODULES = /^@tensorflow\/tfjs(-core|-backend-cpu|-backend-webgl|-layers)?$/;
 
 function tfGlobalPlugin() {
   return {
@@ -60,10 +64,12 @@ function tfGlobalPlugin() {
         loader: 'js',
         contents: `
 var tf = typeof globalThis !== 'undefined' ? globalThis.tf : undefined;
-if (tf == null || typeof tf.registerKernel !== 'function' || typeof tf.engine !== 'function') {
+if (tf == null || typeof tf.registerKernel !== 'function' || typeof tf.engine !== 'function' ||
+    (/-layers$/.test('${args.path}') && tf.layers == null)) {
   throw new Error(
     '${pkg.name}: TensorFlow.js was not found on the global \`tf\` object (needed for ' +
-    '"${args.path}"). Load TensorFlow.js first, e.g. <script src="tf.min.js"></script>, or ' +
+    '"${args.path}"). Load TensorFlow.js first, e.g. <script src="tf.min.js"></script> (it has ' +
+    'tfjs-layers, which the Layers API and the exporters need), or ' +
     'tf-core.min.js followed by tf-backend-cpu.min.js / tf-backend-webgl.min.js, and then ' +
     '${pkg.name}.min.js. From a bundler or Node, import "${pkg.name}" instead of this file.');
 }
@@ -75,22 +81,25 @@ module.exports = tf;
 }
 
 /**
- * The converter and layers entries import '../index' for its side effects (kernel, gradient and
- * chained-op registration) and its ops. Bundling that would register everything a second time
- * when two entries are loaded, so the import is rewritten to the built main entry (`./index.js` /
- * `./index.mjs`). Other src modules they import (ops, kernel names) are side-effect free and get
- * bundled.
+ * The converter, layers and export entries import '../index' for its side effects (kernel,
+ * gradient and chained-op registration) and its ops; the export entry also imports the layers
+ * (whose classes must be the ones the user's models are made of). Bundling them would register
+ * everything a second time when two entries are loaded, so such imports are rewritten to the
+ * built entries (`./index.js`, `./layers.js`, ...): `externals` maps a source entry (path under
+ * src/, without extension) to the file that replaces it. Other src modules they import (ops,
+ * kernel names, the integer graph) are side-effect free and get bundled.
  */
-function mainEntryExternalPlugin(mainFile) {
-  const mainEntry = path.join(ROOT, 'src', 'index.ts');
+function entriesExternalPlugin(externals) {
+  const targets = Object.entries(externals).map(([entry, file]) => [path.join(ROOT, 'src', entry), file]);
   return {
-    name: 'main-entry-external',
+    name: 'entries-external',
     setup(build) {
       build.onResolve({filter: /^\./}, (args) => {
-        const target = path.resolve(args.resolveDir, args.path);
-        if (target === mainEntry || target === mainEntry.replace(/\.ts$/, '') ||
-            target === path.dirname(mainEntry)) {
-          return {path: mainFile, external: true};
+        const target = path.resolve(args.resolveDir, args.path).replace(/\.ts$/, '');
+        for (const [entry, file] of targets) {
+          if (target === entry || target === path.dirname(entry) && entry.endsWith('/index')) {
+            return {path: file, external: true};
+          }
         }
         return undefined;
       });
@@ -98,15 +107,48 @@ function mainEntryExternalPlugin(mainFile) {
   };
 }
 
+/**
+ * The same for the second <script> bundle: the main entry is the first bundle, already loaded,
+ * which exposes the package as the global `tfjsFakeQuant`.
+ */
+function mainBundleGlobalPlugin() {
+  const mainEntry = path.join(ROOT, 'src', 'index');
+  return {
+    name: 'main-bundle-global',
+    setup(build) {
+      build.onResolve({filter: /^\./}, (args) => {
+        const target = path.resolve(args.resolveDir, args.path).replace(/\.ts$/, '');
+        if (target === mainEntry || target === path.dirname(mainEntry)) {
+          return {path: 'tfjs-fake-quant', namespace: 'main-bundle-global'};
+        }
+        return undefined;
+      });
+      build.onLoad({filter: /.*/, namespace: 'main-bundle-global'}, () => ({
+        loader: 'js',
+        contents: `
+var fq = typeof globalThis !== 'undefined' ? globalThis.tfjsFakeQuant : undefined;
+if (fq == null) {
+  throw new Error('${pkg.name}-layers: load ${pkg.name}.min.js (the ops) before this script, ' +
+    'after tf.min.js.');
+}
+module.exports = fq;
+`,
+      }));
+    },
+  };
+}
+
 /** Modules with registration side effects: they must only be reached through the main entry. */
 const SIDE_EFFECT_MODULES = /(^|\/)src\/(index\.ts|chained_ops\.ts|.*\/register\.ts)$/;
+/** The layer classes register themselves for serialization: one copy, in the layers entry. */
+const LAYERS_MODULES = /(^|\/)src\/layers\//;
 
-function assertNoSideEffectModules(result, label) {
-  const found = Object.keys(result.metafile.inputs).filter((p) => SIDE_EFFECT_MODULES.test(p));
+function assertNoSideEffectModules(result, label, forbidden = SIDE_EFFECT_MODULES) {
+  const found = Object.keys(result.metafile.inputs).filter((p) => forbidden.test(p));
   if (found.length > 0) {
     throw new Error(
-        `${label}: a subpath entry bundles registering modules (${found.join(', ')}); ` +
-        'import them only through src/index.ts.');
+        `${label}: a subpath entry bundles modules that register things (${found.join(', ')}); ` +
+        'import them only through their entry (src/index.ts, src/layers/index.ts).');
   }
 }
 
@@ -122,9 +164,12 @@ const TFJS_MARKERS = [
 /** A copy of tfjs-core alone is > 300 kB minified; our code is a few kB. */
 const MAX_BUNDLE_BYTES = 200 * 1024;
 
+/** Runtime dependencies that the <script> bundles carry (they have no global of their own). */
+const BUNDLED_DEPENDENCIES = /(^|\/)node_modules\/flatbuffers\//;
+
 function assertNoTfjs(result, label) {
   const inputs = Object.keys(result.metafile.inputs);
-  const bundled = inputs.filter((p) => /(^|\/)node_modules\//.test(p));
+  const bundled = inputs.filter((p) => /(^|\/)node_modules\//.test(p) && !BUNDLED_DEPENDENCIES.test(p));
   if (bundled.length > 0) {
     throw new Error(
         `${label}: node_modules sources got bundled (tfjs must stay external):\n  ` +
@@ -143,6 +188,26 @@ function assertNoTfjs(result, label) {
           'did tfjs get bundled?');
     }
   }
+}
+
+/**
+ * The CommonJS and ES module builds of a subpath entry (`tfjs-fake-quant/<name>`), with the
+ * entries it loads instead of bundling (`externals`: source entry -> built entry name).
+ */
+function subpathBuilds(common, name, entry, externals) {
+  return [['cjs', 'node', '.js'], ['esm', 'neutral', '.mjs']].map(([format, platform, ext]) => {
+    const files = Object.fromEntries(Object.entries(externals).map(([src, out]) => [src, `./${out}${ext}`]));
+    return [`${format} ${name}`, {
+      ...common,
+      entryPoints: [entry],
+      platform,
+      format,
+      target: 'es2020',
+      packages: 'external',
+      plugins: [entriesExternalPlugin(files)],
+      outfile: `dist/${format}/${name}${ext}`,
+    }];
+  });
 }
 
 async function main() {
@@ -177,46 +242,9 @@ async function main() {
       packages: 'external',
       outfile: 'dist/esm/index.mjs',
     }],
-    ['cjs converter', {
-      ...common,
-      entryPoints: ['src/converter/index.ts'],
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2020',
-      packages: 'external',
-      plugins: [mainEntryExternalPlugin('./index.js')],
-      outfile: 'dist/cjs/converter.js',
-    }],
-    ['esm converter', {
-      ...common,
-      entryPoints: ['src/converter/index.ts'],
-      platform: 'neutral',
-      format: 'esm',
-      target: 'es2020',
-      packages: 'external',
-      plugins: [mainEntryExternalPlugin('./index.mjs')],
-      outfile: 'dist/esm/converter.mjs',
-    }],
-    ['cjs layers', {
-      ...common,
-      entryPoints: ['src/layers/index.ts'],
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2020',
-      packages: 'external',
-      plugins: [mainEntryExternalPlugin('./index.js')],
-      outfile: 'dist/cjs/layers.js',
-    }],
-    ['esm layers', {
-      ...common,
-      entryPoints: ['src/layers/index.ts'],
-      platform: 'neutral',
-      format: 'esm',
-      target: 'es2020',
-      packages: 'external',
-      plugins: [mainEntryExternalPlugin('./index.mjs')],
-      outfile: 'dist/esm/layers.mjs',
-    }],
+    ...subpathBuilds(common, 'converter', 'src/converter/index.ts', {index: 'index'}),
+    ...subpathBuilds(common, 'layers', 'src/layers/index.ts', {index: 'index'}),
+    ...subpathBuilds(common, 'export', 'src/export/index.ts', {index: 'index', 'layers/index': 'layers'}),
     ['browser', {
       ...common,
       entryPoints: ['src/browser.ts'],
@@ -236,12 +264,24 @@ async function main() {
       plugins: [tfGlobalPlugin()],
       outfile: 'dist/tfjs-fake-quant.min.js',
     }],
+    ...['', '.min'].map((suffix) => [`browser layers${suffix}`, {
+      ...common,
+      entryPoints: ['src/browser_layers.ts'],
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2017',
+      minify: suffix === '.min',
+      plugins: [tfGlobalPlugin(), mainBundleGlobalPlugin()],
+      outfile: `dist/tfjs-fake-quant-layers${suffix}.js`,
+    }]),
   ];
 
   const results = await Promise.all(builds.map(async ([label, options]) => {
     const result = await esbuild.build(options);
     assertNoTfjs(result, label);
-    if (label.endsWith('converter') || label.endsWith('layers')) assertNoSideEffectModules(result, label);
+    if (/ (converter|layers|export)$/.test(label)) assertNoSideEffectModules(result, label);
+    if (/ export$/.test(label)) assertNoSideEffectModules(result, label, LAYERS_MODULES);
+    if (label.startsWith('browser layers')) assertNoSideEffectModules(result, label);
     return [label, result];
   }));
 
@@ -251,7 +291,7 @@ async function main() {
   if (!noTypes) {
     const tsc = require.resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: ROOT, stdio: 'inherit'});
-    for (const types of ['index.d.ts', 'layers/index.d.ts']) {
+    for (const types of ['index.d.ts', 'layers/index.d.ts', 'export/index.d.ts']) {
       if (!fs.existsSync(path.join(DIST, 'types', types))) {
         throw new Error(`tsc did not write dist/types/${types}`);
       }

@@ -12,13 +12,13 @@
 import {dispose, tidy} from '@tensorflow/tfjs-core';
 import {LayersModel} from '@tensorflow/tfjs-layers';
 
-import {fusesInto, ownActivation, reluKind, unwrapLayer} from '../layers/fusion';
+import {fusesInto, ownActivation, reluKind, unwrapLayer} from '../layers';
 
 import type {FusedActivation, IntGraph, Padding, QuantParams} from './graph';
 import {GraphBuilder} from './graph_builder';
 import {flattenModel, FlatModel, Layer, LayerCall, ValueId} from './model_graph';
 import {ActivationQuantizer, copyParams, fakeQuantParams, sameParams, SOFTMAX_OUTPUT_PARAMS} from './params';
-import {batchNormFold, ChannelAxis, KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer} from './weights';
+import {batchNormFold, KernelLayout, KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer} from './weights';
 
 /** The type of the exported model's inputs or outputs. */
 export type IOType = 'float32'|'int8';
@@ -320,6 +320,7 @@ class Lowering {
     } else if (cls === 'Conv2D') {
       this.b.addOp({kind: 'conv2d', layerName: call.path, activation, ...convGeometry(config, call)}, inputs, [out]);
     } else {
+      assertNoDepthwiseDilation(config, call);
       const depthMultiplier = (config as {depthMultiplier?: number}).depthMultiplier ?? 1;
       this.b.addOp(
           {kind: 'depthwiseConv2d', layerName: call.path, activation, depthMultiplier, ...convGeometry(config, call)},
@@ -339,11 +340,12 @@ class Lowering {
     const shape = kernel.shape as number[];
     const channels = cls === 'DepthwiseConv2D' ? shape[2] * shape[3] : shape[shape.length - 1];
     const fold = bn != null ? batchNormFold(bn.layer, bn.path, channels, this.shape(bn.outputs[0]).length) : null;
-    const channelAxis: ChannelAxis = cls === 'DepthwiseConv2D' ? 'last' : 'first';
+    const kernelLayout: KernelLayout =
+        {channelAxis: cls === 'DepthwiseConv2D' ? 'last' : 'first', perChannelFold: cls !== 'Dense'};
     const kernel2d = tidy(() => kernelAs2d(kernel, channels));
     let w;
     try {
-      w = quantizeKernelLayer(kernel2d, bias, wrapper, inputScale, fold, channelAxis, call.path);
+      w = quantizeKernelLayer(kernel2d, bias, wrapper, inputScale, fold, kernelLayout, call.path);
     } finally {
       dispose(kernel2d);
     }
@@ -376,7 +378,9 @@ class Lowering {
       if (config.activation === 'softmax') return this.softmax(call);
     }
     const kind = reluKind(call.layer);
-    if (kind == null) throw unsupported(call);
+    if (kind == null) {
+      throw unsupported(call, call.layer.getClassName() === 'Activation' ? `Activation(${config.activation})` : undefined);
+    }
     const x = this.int8Of(call.inputs[0], call);
     const out = this.int8Tensor(call.outputs[0], this.outputParams(call.outputs[0], call));
     this.b.addOp({kind, layerName: call.path}, [x], [out]);
@@ -478,6 +482,20 @@ function convGeometry(config: ConvConfig, call: LayerCall):
     dilations: pair(config.dilationRate ?? 1),
     padding: padding(config.padding, call),
   };
+}
+
+/**
+ * tfjs-layers 4.22's DepthwiseConv2D runs with dilation 1 whatever its dilationRate (its call
+ * passes none to the op, while its output shape counts it): the file would compute something
+ * else than the QAT model.
+ */
+function assertNoDepthwiseDilation(config: ConvConfig, call: LayerCall): void {
+  if (pair(config.dilationRate ?? 1).some((d) => d !== 1)) {
+    throw new Error(
+        `lowerModel: ${describe(call)} has dilationRate ${JSON.stringify(config.dilationRate)}, which ` +
+        'tfjs-layers ignores when it runs a DepthwiseConv2D (it computes dilation 1): the QAT model ' +
+        'and the exported file would disagree. Use dilationRate 1 (or a dilated Conv2D).');
+  }
 }
 
 function pair(v: number|number[]): [number, number] {

@@ -119,6 +119,8 @@ describe('packed package', () => {
     for (const f of ['dist/cjs/index.js', 'dist/esm/index.mjs', 'dist/types/index.d.ts',
                      'dist/cjs/converter.js', 'dist/esm/converter.mjs',
                      'dist/types/converter/index.d.ts', 'converter/package.json',
+                     'dist/cjs/export.js', 'dist/esm/export.mjs', 'dist/types/export/index.d.ts',
+                     'export/package.json', 'dist/tfjs-fake-quant-layers.min.js',
                      'dist/tfjs-fake-quant.js', 'dist/tfjs-fake-quant.min.js', 'package.json']) {
       expect(files).toContain(f);
     }
