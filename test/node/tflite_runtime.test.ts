@@ -36,8 +36,16 @@ interface OperatorSpec {
   outputs: number[];
 }
 
+/** A signature def: its key and names for the subgraph's inputs and outputs. */
+interface SignatureSpec {
+  key: string;
+  inputs: Array<[string, number]>;
+  outputs: Array<[string, number]>;
+}
+
 /** A one-subgraph .tflite flatbuffer (field ids from TFLite's schema.fbs). */
-function buildTFLite(tensors: TensorSpec[], operators: OperatorSpec[], inputs: number[], outputs: number[]): Uint8Array {
+function buildTFLite(tensors: TensorSpec[], operators: OperatorSpec[], inputs: number[], outputs: number[],
+                     signature?: SignatureSpec): Uint8Array {
   const b = new Builder(1024);
   const vector = (values: number[], add: (v: number) => void, size = 4, alignment = size) => {
     b.startVector(size, values.length, alignment);
@@ -105,9 +113,21 @@ function buildTFLite(tensors: TensorSpec[], operators: OperatorSpec[], inputs: n
     });
   });
   const modelFields = [offsets(codeTables), offsets([subgraph]), b.createString('tflite_runtime.test'), offsets(buffers)];
+  const signatures = signature && (() => {
+    const tensorMaps = (maps: Array<[string, number]>) => offsets(maps.map(([name, index]) => {
+      const nameOffset = b.createString(name);
+      return table(() => {
+        b.addFieldOffset(0, nameOffset, 0);
+        b.addFieldInt32(1, index, -1);
+      });
+    }));
+    const fields = [tensorMaps(signature.inputs), tensorMaps(signature.outputs), b.createString(signature.key)];
+    return offsets([table(() => fields.forEach((f, i) => b.addFieldOffset(i, f, 0)))]);
+  })();
   const model = table(() => {
     b.addFieldInt32(0, 3, -1);
     modelFields.forEach((f, i) => b.addFieldOffset(i + 1, f, 0));
+    if (signatures) b.addFieldOffset(7, signatures, 0);
   });
   b.finish(model, 'TFL3');
   return b.asUint8Array().slice();
@@ -132,8 +152,8 @@ function denseTensors(): TensorSpec[] {
   ];
 }
 
-function int8Model() {
-  return buildTFLite(denseTensors(), [fullyConnected(0, 3)], [0], [3]);
+function int8Model(signature?: SignatureSpec) {
+  return buildTFLite(denseTensors(), [fullyConnected(0, 3)], [0], [3], signature);
 }
 
 function floatModel() {
@@ -265,6 +285,18 @@ describe('loadTFLiteModel (LiteRT.js in Node)', () => {
       expect(Array.from(y)).toEqual(outputs);
       // Most outputs are not clamped: the samples exercise the requantization.
       expect(outputs.filter((v) => v > -128 && v < 127).length).toBeGreaterThan(count * OUT / 2);
+    });
+  });
+
+  it('names the ports and finds their quantization by a signature def\'s names', async () => {
+    const signature = {key: 'serving_default', inputs: [['pixels', 0]], outputs: [['scores', 3]]} as SignatureSpec;
+    await withModel(int8Model(signature), async (model) => {
+      expect(model.inputs).toEqual([{name: 'pixels', shape: [1, IN], dtype: 'int8',
+                                     quantization: {scale: [Math.fround(X_SCALE)], zeroPoint: [X_ZERO], axis: 0}}]);
+      expect(model.outputs).toEqual([{name: 'scores', shape: [1, OUT], dtype: 'int8',
+                                      quantization: {scale: [Math.fround(Y_SCALE)], zeroPoint: [Y_ZERO], axis: 0}}]);
+      const {inputs: [x], outputs} = int8Samples(1);
+      expect(Array.from((await model.run([x]))[0])).toEqual(outputs);
     });
   });
 
