@@ -220,7 +220,7 @@ export class FakeQuant extends layers.Layer {
     const {lo, hi} = c;
     tidy(() => {
       const scale = c.method === 'average' ? 1 / c.batches : 1;
-      this.writeWhereFinite(minW, maxW, minimum(mul(lo, scale), 0), maximum(mul(hi, scale), 0));
+      this.writeWhereSeen([lo, hi], minW, maxW, minimum(mul(lo, scale), 0), maximum(mul(hi, scale), 0));
     });
     dispose([lo, hi]);
     return true;
@@ -283,8 +283,8 @@ export class FakeQuant extends layers.Layer {
     const rate = scalar(Math.fround(1 - Math.fround(this.emaDecay)));
     const minV = minW.read();
     const maxV = maxW.read();
-    this.writeWhereFinite(
-        minW, maxW, sub(minV, mul(sub(minV, batchMin), rate)), sub(maxV, mul(sub(maxV, batchMax), rate)));
+    this.writeWhereSeen(
+        [bMin, bMax], minW, maxW, sub(minV, mul(sub(minV, batchMin), rate)), sub(maxV, mul(sub(maxV, batchMax), rate)));
   }
 
   /**
@@ -301,9 +301,12 @@ export class FakeQuant extends layers.Layer {
     return [min(where(finite, x, Infinity), axes), max(where(finite, x, -Infinity), axes)];
   }
 
-  /** Writes the new range where both ends are finite; elsewhere (no finite value seen) keeps it. */
-  private writeWhereFinite(minW: LayerVariable, maxW: LayerVariable, lo: Tensor, hi: Tensor): void {
-    const ok = logicalAnd(isFiniteTensor(lo), isFiniteTensor(hi));
+  /**
+   * Writes the new range [lo, hi] where the statistics `seen` (minimum, maximum) are finite, and
+   * keeps the old one where no finite value was seen.
+   */
+  private writeWhereSeen(seen: [Tensor, Tensor], minW: LayerVariable, maxW: LayerVariable, lo: Tensor, hi: Tensor): void {
+    const ok = logicalAnd(isFiniteTensor(seen[0]), isFiniteTensor(seen[1]));
     minW.write(where(ok, lo, minW.read()));
     maxW.write(where(ok, hi, maxW.read()));
   }
