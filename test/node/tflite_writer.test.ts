@@ -839,6 +839,32 @@ describe('writeTFLite: a wrong graph gets a clear error', () => {
                        /reads tensor 4 \('hidden'\) before any op writes it/);
   });
 
+  it('output parameters an int8 kernel does not write', () => {
+    const reshape = denseGraph(({g, x}) => {
+      const shape = g.tensor('flatten/shape', [2], 'int32', undefined, Int32Array.from([4, 1]));
+      const out = g.tensor('flat', [4, 1], 'int8', perTensor(0.2, 0));
+      g.op({kind: 'reshape', layerName: 'flatten', inputs: [x, shape], outputs: [out]});
+      g.output(out);
+    });
+    expectThrowsNoLeak(() => writeTFLite(reshape), /layer 'flatten'/, /keeps its input's parameters/,
+                       /tensor 0 \('x'\) has scale 0.1, zero point 0/, /requantize the input first/);
+    const softmax = denseGraph(({g, x}) => {
+      const out = g.tensor('probs', [1, 4], 'int8', perTensor(1 / 255, -128));
+      g.op({kind: 'softmax', layerName: 'softmax', inputs: [x], outputs: [out], beta: 1});
+      g.output(out);
+    });
+    expectThrowsNoLeak(() => writeTFLite(softmax), /layer 'softmax'/, /writes scale 0.00390625, zero point -128/);
+  });
+
+  it('an output of the wrong dtype', () => {
+    const graph = denseGraph(({g, x}) => {
+      const out = g.tensor('real', [1, 4], 'int8', perTensor(0.1, 0));
+      g.op({kind: 'dequantize', layerName: 'dequantize', inputs: [x], outputs: [out]});
+      g.output(out);
+    });
+    expectThrowsNoLeak(() => writeTFLite(graph), /tensor 4 \('real'\) of dtype int8; its output is float32/);
+  });
+
   it('a wrong number of inputs', () => {
     const graph = denseGraph(({g, x, w, y}) => {
       g.op({kind: 'fullyConnected', layerName: 'dense', inputs: [x, w], outputs: [y], activation: 'none'});

@@ -28,11 +28,21 @@ export interface BuiltOptions {
   offset: flatbuffers.Offset;
 }
 
+/**
+ * What TFLite's int8 kernel requires of the output's parameters: those of every non-constant
+ * input (the kernel copies or compares values without rescaling), or fixed ones.
+ */
+export type OutputParams = 'same as input'|{scale: number, zeroPoint: number};
+
 export interface OpSpec<K extends GraphOpKind> {
   code: BuiltinOperatorCode;
   /** What the inputs are, in order (the variadic CONCATENATION takes one or more). */
   inputs: string[]|'one or more';
   constants?: ConstantInput[];
+  /** The output's dtype, where it is not the first input's. */
+  outputDType?: GraphDType;
+  /** int8 outputs only. */
+  outputParams?: OutputParams;
   version(op: OpOf<K>, tensors: GraphTensor[]): number;
   /** Ops without options write none (BuiltinOptions NONE). */
   options?(builder: flatbuffers.Builder, op: OpOf<K>, tensors: GraphTensor[]): BuiltOptions;
@@ -170,12 +180,14 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
   quantize: {
     code: BuiltinOperator.QUANTIZE,
     inputs: ['x'],
+    outputDType: 'int8',
     // 1 for float32 -> int8 and for int8 -> int8 requantize (2 is int16 out, 3 per channel).
     version: () => 1,
   },
   dequantize: {
     code: BuiltinOperator.DEQUANTIZE,
     inputs: ['x'],
+    outputDType: 'float32',
     // int8 in: 2, or 5 with per-channel parameters.
     version: (op, tensors) => {
       const x = tensors[op.inputs[0]];
@@ -219,12 +231,14 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
   maxPool2d: {
     code: BuiltinOperator.MAX_POOL_2D,
     inputs: ['x'],
+    outputParams: 'same as input',
     version: byInputType(2),
     options: pool2dOptions,
   },
   averagePool2d: {
     code: BuiltinOperator.AVERAGE_POOL_2D,
     inputs: ['x'],
+    outputParams: 'same as input',
     version: byInputType(2),
     options: pool2dOptions,
   },
@@ -239,6 +253,7 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
     code: BuiltinOperator.RESHAPE,
     inputs: ['x', 'newShape'],
     constants: [{index: 1, what: 'newShape', dtype: 'int32', rank: 1}],
+    outputParams: 'same as input',
     version: () => 1,
     options: reshapeOptions,
   },
@@ -246,6 +261,7 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
     code: BuiltinOperator.PAD,
     inputs: ['x', 'paddings'],
     constants: [{index: 1, what: 'paddings [rank, 2]', dtype: 'int32', rank: 2}],
+    outputParams: 'same as input',
     // Ranks above 4 need 4.
     version: (op, tensors) => tensors[op.inputs[0]].shape.length > 4 ? 4 :
         inputType(op, tensors) === 'int8'                           ? 2 :
@@ -260,12 +276,14 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
   concatenation: {
     code: BuiltinOperator.CONCATENATION,
     inputs: 'one or more',
+    outputParams: 'same as input',
     version: byInputType(2),
     options: concatenationOptions,
   },
   softmax: {
     code: BuiltinOperator.SOFTMAX,
     inputs: ['x'],
+    outputParams: {scale: 1 / 256, zeroPoint: -128},
     version: byInputType(2),
     options: softmaxOptions,
   },

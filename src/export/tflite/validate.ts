@@ -3,10 +3,10 @@
  * only as "Can't initialize model" (or runs with wrong numbers), so each error here names the
  * tensor or layer and the fix.
  */
-import {GraphOp, GraphTensor, IntGraph, QuantParams} from '../graph';
+import {GraphOp, GraphOpKind, GraphTensor, IntGraph, QuantParams} from '../graph';
 
 import {lookup} from './lookup';
-import {activationCode, ConstantInput, OP_SPECS, paddingCode} from './operators';
+import {activationCode, ConstantInput, OP_SPECS, OpSpec, paddingCode} from './operators';
 import {tensorTypeCode} from './tensors';
 
 const PREFIX = 'writeTFLite';
@@ -125,6 +125,38 @@ function checkConstant(
   }
 }
 
+function sameParams(a: QuantParams, b: QuantParams): boolean {
+  return a.axis === b.axis && a.scale.length === b.scale.length &&
+      a.scale.every((s, i) => s === b.scale[i] && a.zeroPoint[i] === b.zeroPoint[i]);
+}
+
+function paramsText(q: QuantParams): string {
+  return `scale ${q.scale.join(', ')}, zero point ${q.zeroPoint.join(', ')}`;
+}
+
+function checkOutput(graph: IntGraph, op: GraphOp, label: string, spec: OpSpec<GraphOpKind>): void {
+  const x = graph.tensors[op.inputs[0]];
+  const out = graph.tensors[op.outputs[0]];
+  const dtype = spec.outputDType ?? x.dtype;
+  if (out.dtype !== dtype) {
+    fail(`${label} writes ${tensorLabel(out)} of dtype ${out.dtype}; its output is ${dtype}.`);
+  }
+  const rule = spec.outputParams;
+  if (out.quant === undefined || rule === undefined) return;
+  if (rule === 'same as input') {
+    const other = op.inputs.map((id) => graph.tensors[id])
+                      .find((t) => t.data === undefined && t.quant && !sameParams(t.quant, out.quant!));
+    if (other !== undefined) {
+      fail(`${label}: TFLite's int8 kernel keeps its input's parameters, but ${tensorLabel(other)} ` +
+           `has ${paramsText(other.quant!)} and the output ${paramsText(out.quant)}; requantize ` +
+           'the input first (a quantize op) or give the output the same parameters.');
+    }
+  } else if (!sameParams(out.quant, {scale: [rule.scale], zeroPoint: [rule.zeroPoint]})) {
+    fail(`${label}: TFLite's int8 kernel writes scale ${rule.scale}, zero point ` +
+         `${rule.zeroPoint}, but ${tensorLabel(out)} has ${paramsText(out.quant)}.`);
+  }
+}
+
 function checkOptions(op: GraphOp, label: string): void {
   const positive = (name: string, v: number[]) => {
     if (!v.every((x) => Number.isInteger(x) && x > 0)) {
@@ -174,6 +206,7 @@ function checkOp(graph: IntGraph, op: GraphOp, index: number, available: boolean
   }
   available[out.id] = true;
   for (const c of spec.constants ?? []) checkConstant(graph, op, label, c);
+  checkOutput(graph, op, label, spec as OpSpec<GraphOpKind>);
   checkOptions(op, label);
 }
 
