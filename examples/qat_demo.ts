@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import {PIXELS, sample, Split, splitDigits} from './qat/data';
 import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from './qat/experiment';
 import {FASHION_MNIST_DIR, readFashionMnist} from './qat/idx';
+import {MODEL_KINDS, ModelKind} from './qat/models';
 
 const TEST_SIZE = 2000;
 /** Fashion-MNIST's default training sample: as many as MNIST's split gives (similar run time). */
@@ -73,6 +74,14 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case '--data-dir': dataDir = value(); break;
+      case '--model': {
+        const kind = value();
+        if (!MODEL_KINDS.includes(kind as ModelKind)) {
+          throw new Error(`--model must be ${MODEL_KINDS.join(' or ')}, got ${kind}`);
+        }
+        config.model = kind as ModelKind;
+        break;
+      }
       case '--epochs': config.floatEpochs = int(); break;
       case '--qat-epochs': config.qatEpochs = int(); break;
       case '--train': train = int(); break;

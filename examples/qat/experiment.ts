@@ -2,7 +2,7 @@
  * The QAT experiment of the demo, shared by Node (examples/qat_demo.ts, cpu backend) and the
  * browser page (examples/web/, webgl backend):
  *
- * 1. train a small MLP in float on the training split;
+ * 1. train a small model in float on the training split (an MLP, or a conv net: models.ts);
  * 2. post-training quantization (PTQ) at each bit width: `quantizeModel` + `calibrate` on training
  *    data, evaluated without any retraining;
  * 3. quantization-aware training (QAT): the same calibrated quantized model, fine-tuned for a few
@@ -14,9 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {calibrate, quantizeModel} from '../../src/layers';
-import {DataSet, NUM_CLASSES, permutation, PIXELS, seededRandom} from './data';
+import {DataSet, NUM_CLASSES, permutation, seededRandom} from './data';
+import {createModel, inputShape, ModelKind} from './models';
 
 export interface ExperimentConfig {
+  model: ModelKind;
   /** Seed of the weights and of the batch order. */
   seed: number;
   floatEpochs: number;
@@ -30,11 +32,12 @@ export interface ExperimentConfig {
   calibrationSize: number;
   /** onStep is called every `stepEvery` batches. */
   stepEvery: number;
-  /** Hidden units of the MLP. */
-  hidden: number;
+  /** Units of the model's dense hidden layer (default: models.ts's DEFAULT_HIDDEN). */
+  hidden?: number;
 }
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
+  model: 'mlp',
   seed: 42,
   floatEpochs: 8,
   qatEpochs: 3,
@@ -44,7 +47,6 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   bits: [8, 4],
   calibrationSize: 2000,
   stepEvery: 10,
-  hidden: 128,
 };
 
 export interface Results {
@@ -80,23 +82,11 @@ export interface Hooks {
   onStep?(s: StepReport): void|Promise<void>;
   /** name: 'float', 'ptq8', 'qat4', ...; accuracy in [0, 1]; step: global step of the model. */
   onResult?(name: string, accuracy: number, step: number): void|Promise<void>;
-}
-
-/**
- * The float model: an MLP (784 -> hidden, ReLU -> 10 logits) with seeded initial weights. (A CNN
- * trains far too slowly on the pure-JavaScript cpu backend for a demo of a few minutes.)
- */
-export function createModel(seed: number, hidden = 128): tf.Sequential {
-  const init = (k: number) => tf.initializers.heNormal({seed: seed * 100 + k});
-  return tf.sequential({
-    name: 'mnist_mlp',
-    layers: [
-      tf.layers.dense({
-        inputShape: [PIXELS], units: hidden, activation: 'relu', kernelInitializer: init(1), name: 'hidden',
-      }),
-      tf.layers.dense({units: NUM_CLASSES, kernelInitializer: init(2), name: 'logits'}),
-    ],
-  });
+  /**
+   * Each trained model ('float', 'qat8', 'qat4', ...) once its result is in, before the
+   * experiment disposes of it (e.g. to export it).
+   */
+  onModel?(name: string, model: tf.LayersModel): void|Promise<void>;
 }
 
 /** Softmax cross-entropy on logits. */
@@ -104,11 +94,12 @@ function loss(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
   return tf.losses.softmaxCrossEntropy(labels, logits);
 }
 
-function toTensors(d: DataSet): {x: tf.Tensor2D; y: tf.Tensor2D; labels: tf.Tensor1D} {
+/** A data set as model inputs of `shape` (per sample), one-hot targets and labels. */
+export function toTensors(d: DataSet, shape: number[]): {x: tf.Tensor; y: tf.Tensor2D; labels: tf.Tensor1D} {
   return tf.tidy(() => {
     const labels = tf.tensor1d(Int32Array.from(d.labels), 'int32');
     return {
-      x: tf.tensor2d(d.images, [d.n, PIXELS]),
+      x: tf.tensor(d.images, [d.n, ...shape]),
       y: tf.oneHot(labels, NUM_CLASSES).toFloat() as tf.Tensor2D,
       labels,
     };
@@ -134,8 +125,9 @@ export async function runExperiment(
     data: {train: DataSet; test: DataSet}, config: ExperimentConfig = DEFAULT_CONFIG,
     hooks: Hooks = {}): Promise<Results> {
   const t0 = Date.now();
-  const train = toTensors(data.train);
-  const test = toTensors(data.test);
+  const shape = inputShape(config.model);
+  const train = toTensors(data.train, shape);
+  const test = toTensors(data.test, shape);
   const calibrationX = train.x.slice(0, Math.min(config.calibrationSize, data.train.n));
   const random = seededRandom(config.seed + 1);
   const models: tf.LayersModel[] = [];
@@ -176,12 +168,13 @@ export async function runExperiment(
   };
 
   try {
-    const floatModel = createModel(config.seed, config.hidden);
+    const floatModel = createModel(config.model, config.seed, config.hidden);
     models.push(floatModel);
     floatModel.compile({optimizer: tf.train.adam(config.learningRate), loss});
     const floatSteps = await trainEpochs(floatModel, 'float', config.floatEpochs, 0);
     const results: Results = {float: accuracy(floatModel, test.x, test.labels), ptq: {}, qat: {}};
     await hooks.onResult?.('float', results.float, floatSteps);
+    await hooks.onModel?.('float', floatModel);
 
     for (const bits of config.bits) {
       const q = quantizeModel(floatModel, {weightBits: bits, activationBits: bits, mode: 'ema'});
@@ -193,6 +186,7 @@ export async function runExperiment(
       const qatSteps = await trainEpochs(q, `qat${bits}`, config.qatEpochs, floatSteps);
       results.qat[bits] = accuracy(q, test.x, test.labels);
       await hooks.onResult?.(`qat${bits}`, results.qat[bits], qatSteps);
+      await hooks.onModel?.(`qat${bits}`, q);
     }
     return results;
   } finally {
