@@ -20,15 +20,82 @@ export function assertQuantAttrs(numBits: number, narrowRange: boolean, opName: 
   }
 }
 
+/** What a value is, for error messages: `an instance of Object`, `a bigint (1)`, `null`. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value} (${String(value)})`;
+  return `an instance of ${value.constructor?.name ?? 'Object'}`;
+}
+
+function isTypedArray(value: unknown): value is ArrayLike<number> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+function isNested(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || isTypedArray(value);
+}
+
+/** The shape tf.tensor infers: the length of the first element at each nesting level. */
+function firstElementShape(value: unknown): number[] {
+  const shape: number[] = [];
+  for (let v = value; isNested(v); v = v[0]) {
+    shape.push(v.length);
+    if (isTypedArray(v) || v.length === 0) break;
+  }
+  return shape;
+}
+
+/**
+ * Checks that a TensorLike is a number, boolean, string, TypedArray or a rectangular nested array
+ * of them, as tfjs's convertToTensor does in debug mode: tf.tensor takes the shape from the first
+ * element of each level and silently misreads the rest (`[[1, 2, 3], [4, 5]]` becomes a [2, 3]
+ * tensor of 5 values).
+ */
+function assertTensorLike(value: unknown, argName: string, opName: string): void {
+  const shape = firstElementShape(value);
+  const first = (depth: number) => `${argName}${'[0]'.repeat(depth)}`;
+  const fail = (problem: string) => new Error(
+      `${opName}: \`${argName}\` must be a Tensor or a TensorLike (a number, boolean, TypedArray ` +
+      `or rectangular nested array of numbers), but ${problem}.`);
+  const check = (v: unknown, path: string, depth: number): void => {
+    if (depth === shape.length) {
+      if (['number', 'boolean', 'string'].includes(typeof v)) return;
+      throw fail(isNested(v) ? `it is ragged: ${argName}${path} is nested deeper than ${first(depth)}` :
+                               `${argName}${path} is ${describeValue(v)}`);
+    }
+    if (!isNested(v)) {
+      throw fail(`it is ragged: ${argName}${path} is ${describeValue(v)}, but ${first(depth)} ` +
+                 `is an array of ${shape[depth]}`);
+    }
+    if (v.length !== shape[depth]) {
+      throw fail(`it is ragged: ${argName}${path} has ${v.length} element(s), but ` +
+                 `${first(depth)} has ${shape[depth]}`);
+    }
+    if (isTypedArray(v)) {
+      if (depth + 1 === shape.length) return;
+      throw fail(`it is ragged: ${argName}${path} is a TypedArray, but ${first(depth)} is nested deeper`);
+    }
+    for (let i = 0; i < v.length; i++) check(v[i], `${path}[${i}]`, depth + 1);
+  };
+  check(value, '', 0);
+}
+
 /**
  * Converts a Tensor or TensorLike to float32, the only dtype TF's fake-quant ops take. int32 and
- * bool are cast (the cast tensor belongs to the calling op's scope); string and complex64 throw.
+ * bool are cast (the cast tensor belongs to the calling op's scope); string and complex64 throw,
+ * and so do disposed tensors and values that are not TensorLikes (objects, ragged arrays).
  */
 export function toFloat32Tensor<R extends Rank = Rank>(
     x: Tensor|TensorLike, argName: string, opName: string): Tensor<R> {
   if (x == null) {
     throw new Error(`${opName}: \`${argName}\` is required, but got ${String(x)}.`);
   }
+  if (x instanceof Tensor && x.isDisposed) {
+    throw new Error(
+        `${opName}: \`${argName}\` is a disposed tensor (shape [${x.shape.join(', ')}]): pass a ` +
+        `live tensor (was it disposed, or created inside a tf.tidy that has ended?).`);
+  }
+  if (!(x instanceof Tensor)) assertTensorLike(x, argName, opName);
   const t = x instanceof Tensor ? x : tensor(x as TensorLike);
   if (t.dtype === 'string' || t.dtype === 'complex64') {
     throw new Error(
