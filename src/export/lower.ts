@@ -18,7 +18,7 @@ import type {FusedActivation, IntGraph, Padding, QuantParams} from './graph';
 import {GraphBuilder} from './graph_builder';
 import {flattenModel, FlatModel, Layer, LayerCall, ValueId} from './model_graph';
 import {ActivationQuantizer, copyParams, fakeQuantParams, sameParams, SOFTMAX_OUTPUT_PARAMS} from './params';
-import {batchNormFold, KernelLayout, KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer} from './weights';
+import {batchNormFold, KernelLayout, KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer, WEIGHT_MAX} from './weights';
 
 /** The type of the exported model's inputs or outputs. */
 export type IOType = 'float32'|'int8';
@@ -188,14 +188,20 @@ class Lowering {
    * it). A tensor no FakeQuant reads has no int8 range.
    */
   private outputParams(v: ValueId, producer: LayerCall): QuantParams {
-    const fq = (this.flat.consumers.get(v) ?? []).find((c) => c.layer.getClassName() === 'FakeQuant');
-    if (fq == null) {
+    const p = this.quantizerParams(v);
+    if (p == null) {
       throw new Error(
           `lowerModel: the output ${this.flat.values[v].name} of ${describe(producer)} needs an ` +
           'int8 range and has none (no FakeQuant reads it): export the model quantizeModel ' +
           'returns, which quantizes every computed tensor, calibrated or trained.');
     }
-    return fakeQuantParams(fq.layer as unknown as ActivationQuantizer, fq.path);
+    return p;
+  }
+
+  /** The parameters of the (first) FakeQuant that reads `v`, or null. */
+  private quantizerParams(v: ValueId): QuantParams|null {
+    const fq = (this.flat.consumers.get(v) ?? []).find((c) => c.layer.getClassName() === 'FakeQuant');
+    return fq != null ? fakeQuantParams(fq.layer as unknown as ActivationQuantizer, fq.path) : null;
   }
 
   /** A new int8 tensor for value `v` (an op's output). */
@@ -403,9 +409,38 @@ class Lowering {
     assertChannelsLast(config, call);
     const filter = pair(config.poolSize ?? 2);
     const strides = config.strides != null ? pair(config.strides) : filter;
+    const pad = padding(config.padding, call);
     const x = this.int8Of(call.inputs[0], call);
+    const own = kind === 'averagePool2d' ? this.quantizerParams(call.outputs[0]) : null;
+    if (own != null && !sameParams(own, this.params(x)) && pad === 'valid') {
+      return this.averageAsDepthwise(call, x, filter, strides, own);
+    }
     const out = this.int8Tensor(call.outputs[0], copyParams(this.params(x)));
-    this.b.addOp({kind, layerName: call.path, filter, strides, padding: padding(config.padding, call)}, [x], [out]);
+    this.b.addOp({kind, layerName: call.path, filter, strides, padding: pad}, [x], [out]);
+  }
+
+  /**
+   * A valid-padded average pooling whose QAT output has a range of its own, as a
+   * DEPTHWISE_CONV_2D by the constant 1 / (kh * kw) (int8 127 on the scale 1 / (127 kh kw)): it
+   * rounds once, onto the output's grid, as the QAT model does. AVERAGE_POOL_2D would round onto
+   * the input's grid first (it keeps the input's parameters), then requantize: twice.
+   */
+  private averageAsDepthwise(
+      call: LayerCall, x: number, filter: [number, number], strides: [number, number], p: QuantParams): void {
+    const channels = this.b.tensor(x).shape[3];
+    const window = filter[0] * filter[1];
+    const weightScale = Math.fround(1 / (WEIGHT_MAX * window));
+    const kernel = this.b.addTensor(
+        `${call.path}/kernel`, [1, filter[0], filter[1], channels], 'int8', {scale: [weightScale], zeroPoint: [0]},
+        new Int8Array(window * channels).fill(WEIGHT_MAX));
+    const bias = this.b.addTensor(
+        `${call.path}/bias`, [channels], 'int32', {scale: [Math.fround(this.params(x).scale[0] * weightScale)], zeroPoint: [0]},
+        new Int32Array(channels));
+    const out = this.int8Tensor(call.outputs[0], copyParams(p));
+    this.b.addOp({
+      kind: 'depthwiseConv2d', layerName: call.path, strides, dilations: [1, 1], padding: 'valid', depthMultiplier: 1,
+      activation: 'none',
+    }, [x, kernel, bias], [out]);
   }
 
   private globalAveragePool(call: LayerCall): void {

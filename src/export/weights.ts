@@ -7,8 +7,11 @@
  * BatchNormalization after the layer multiplies output channel c by g = gamma / sqrt(variance +
  * epsilon); with per-channel scales that factor moves into the channel's scale (the integers stay,
  * their sign flips where g < 0), so the folded kernel is exactly the QAT model's. A per-tensor
- * scale cannot hold a factor per channel: the folded kernel (fake-quantized kernel times g) is
- * quantized again per tensor, on a grid of its own, which moves the outputs a little.
+ * scale cannot hold a factor per channel: a per-tensor Conv2D / DepthwiseConv2D kernel becomes
+ * per channel (scale * |g_c|, exact; TFLite's converter writes conv kernels per channel anyway),
+ * while a per-tensor Dense kernel, kept per tensor for the runtimes that reject per-channel fully
+ * connected layers, is quantized again: the folded kernel (fake-quantized kernel times g) on a
+ * per-tensor grid of its own, which moves the outputs a little.
  */
 import {dispose, reshape, Tensor, tensor2d, tidy} from '@tensorflow/tfjs-core';
 
@@ -21,7 +24,7 @@ import type {Layer} from './model_graph';
 const f32 = Math.fround;
 
 /** TFLite's int8 weight range (symmetric: -128 is not used). */
-const WEIGHT_MAX = 127;
+export const WEIGHT_MAX = 127;
 const INT32_MAX = 2 ** 31 - 1;
 
 /** How a FakeQuantWeights quantizes its kernel (the class's fields). */
@@ -52,8 +55,15 @@ export interface IntWeights {
   bias: {data: Int32Array, quant: QuantParams};
 }
 
-/** Where the output channel sits in the exported kernel: first (FC, CONV_2D) or last (depthwise). */
-export type ChannelAxis = 'first'|'last';
+/**
+ * How a kernel layer's weights are exported: where the output channel sits (first: FC, CONV_2D;
+ * last: DEPTHWISE_CONV_2D), and whether a per-tensor kernel may become per channel to hold a
+ * folded BatchNormalization exactly (not for FC).
+ */
+export interface KernelLayout {
+  channelAxis: 'first'|'last';
+  perChannelFold: boolean;
+}
 
 /** A layer variable by its name's last part (`kernel`, `bias`, `gamma`, ...), or null. */
 export function layerWeight(layer: Layer, name: string): Tensor|null {
@@ -96,22 +106,24 @@ export function batchNormFold(bn: Layer, path: string, channels: number, rank: n
  * @param kernel2d the float kernel as [rows, output channels] (the layer's layout, flattened).
  * @param bias the float bias, or null (zeros).
  * @param inputScale the scale of the layer's int8 input.
- * @param channelAxis where the output channel goes in the exported layout.
+ * @param bn the BatchNormalization folded in, or null.
  */
 export function quantizeKernelLayer(
     kernel2d: Tensor, bias: Tensor|null, k: KernelQuantizer, inputScale: number, bn: BatchNormFold|null,
-    channelAxis: ChannelAxis, path: string): IntWeights {
+    kernelLayout: KernelLayout, path: string): IntWeights {
   let grid = kernelGrid(kernel2d, k, path);
   let floatBias = bias != null ? Float64Array.from(bias.dataSync()) : new Float64Array(grid.channels);
+  let perChannel = k.perChannel;
   if (bn != null) {
-    grid = k.perChannel ? foldIntoScales(grid, bn.factor) : requantizeFolded(grid, bn.factor, k, path);
+    perChannel = perChannel || kernelLayout.perChannelFold;
+    grid = perChannel ? foldIntoScales(grid, bn.factor) : requantizeFolded(grid, bn.factor, k, path);
     floatBias = floatBias.map((b, c) => b * bn.factor[c] + bn.shift[c]);
   }
   const weightQuant: QuantParams = {scale: grid.scales, zeroPoint: grid.scales.map(() => 0)};
-  if (k.perChannel) weightQuant.axis = channelAxis === 'first' ? 0 : 3;
+  if (perChannel) weightQuant.axis = kernelLayout.channelAxis === 'first' ? 0 : 3;
   return {
-    kernel: {data: layout(grid, channelAxis), quant: weightQuant},
-    bias: quantizeBias(floatBias, grid, inputScale, k.perChannel, path),
+    kernel: {data: layout(grid, kernelLayout.channelAxis), quant: weightQuant},
+    bias: quantizeBias(floatBias, grid, inputScale, perChannel, path),
   };
 }
 
@@ -152,10 +164,13 @@ function kernelGrid(kernel2d: Tensor, k: KernelQuantizer, path: string): KernelG
   return {q, scales, rows: rows!, channels: channels!};
 }
 
-/** Per-channel folding: scale_c * |factor_c|, the integers negated where factor_c < 0. */
+/**
+ * Folding into per-channel scales (a per-tensor grid's one scale shared out): scale_c *
+ * |factor_c|, the integers negated where factor_c < 0.
+ */
 function foldIntoScales(grid: KernelGrid, factor: Float64Array): KernelGrid {
   const q = grid.q.map((v, i) => factor[i % grid.channels] < 0 ? -v : v);
-  const scales = grid.scales.map((s, c) => factor[c] === 0 ? 1 : f32(s * Math.abs(factor[c])));
+  const scales = Array.from(factor, (f, c) => f === 0 ? 1 : f32(grid.scales[grid.scales.length === 1 ? 0 : c] * Math.abs(f)));
   factor.forEach((f, c) => {
     if (f === 0) for (let r = 0; r < grid.rows; r++) q[r * grid.channels + c] = 0;
   });
@@ -174,7 +189,7 @@ function requantizeFolded(grid: KernelGrid, factor: Float64Array, k: KernelQuant
 }
 
 /** The int8 kernel in the exported layout: [channels, rows] or [rows, channels] (1 x ... x C). */
-function layout(grid: KernelGrid, channelAxis: ChannelAxis): Int8Array {
+function layout(grid: KernelGrid, channelAxis: KernelLayout['channelAxis']): Int8Array {
   if (channelAxis === 'last') return Int8Array.from(grid.q);
   const out = new Int8Array(grid.q.length);
   for (let r = 0; r < grid.rows; r++) {
