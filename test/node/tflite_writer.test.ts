@@ -257,9 +257,9 @@ function fullyConnectedCase(
     seed: number, channelwise: boolean, activation: FusedActivation): Case {
   const random = rng(seed);
   const g = new GraphBuilder();
-  const x = int8Input(g, random, 'x', [3, 20], perTensor(0.05, -7));
-  const w = weights(g, random, 'dense/kernel', [6, 20], 0, channelwise);
-  const b = bias(g, random, 'dense/bias', x.quant.scale[0], w, 6);
+  const x = int8Input(g, random, 'x', [8, 20], perTensor(0.05, -7));
+  const w = weights(g, random, 'dense/kernel', [16, 20], 0, channelwise);
+  const b = bias(g, random, 'dense/bias', x.quant.scale[0], w, 16);
   const reference = tf.tidy(() => activate(
       tf.matMul(dequantized(x.q, x.shape, x.quant), dequantized(w.q, w.shape, w.quant), false, true)
           .add(b.real), activation));
@@ -341,14 +341,14 @@ function poolCase(kind: 'maxPool2d'|'averagePool2d', padding: Padding): Case {
   }), {outQuant: x.quant, exact: kind === 'maxPool2d'});
 }
 
-function meanCase(): Case {
-  const random = rng(13);
+function meanCase(keepDims: boolean): Case {
+  const random = rng(keepDims ? 13 : 22);
   const g = new GraphBuilder();
-  const x = int8Input(g, random, 'features', [1, 4, 5, 6], perTensor(0.03, -11));
+  const x = int8Input(g, random, 'features', [2, 4, 5, 16], perTensor(0.03, -11));
   const axes = g.tensor('gap/axes', [2], 'int32', undefined, Int32Array.from([1, 2]));
-  const reference = tf.tidy(() => tf.mean(dequantized(x.q, x.shape, x.quant), [1, 2]));
+  const reference = tf.tidy(() => tf.mean(dequantized(x.q, x.shape, x.quant), [1, 2], keepDims));
   return finish(g, [x], reference, (out) => ({
-    kind: 'mean', layerName: 'gap', inputs: [x.id, axes], outputs: [out], keepDims: false,
+    kind: 'mean', layerName: 'gap', inputs: [x.id, axes], outputs: [out], keepDims,
   }), {exact: false});
 }
 
@@ -455,7 +455,10 @@ describe('writeTFLite: each op kind runs in TFLite and matches the float referen
        ...plain, seed: 8, channelwise: true, dilations: [1, 2]}, 1)],
     ['MAX_POOL_2D same', () => poolCase('maxPool2d', 'same')],
     ['AVERAGE_POOL_2D valid', () => poolCase('averagePool2d', 'valid')],
-    ['MEAN over H, W', meanCase],
+    ['AVERAGE_POOL_2D same', () => poolCase('averagePool2d', 'same')],
+    ['MAX_POOL_2D valid', () => poolCase('maxPool2d', 'valid')],
+    ['MEAN over H, W', () => meanCase(false)],
+    ['MEAN over H, W, keepDims', () => meanCase(true)],
     ['RESHAPE', reshapeCase],
     ['PAD', padCase],
     ['ADD relu', () => addCase('relu')],
