@@ -1,10 +1,11 @@
 /// <reference types="@webgpu/types" />
 /**
- * Bad and unusual input on the webgpu kernels (Dawn; SwiftShader's Vulkan driver without a GPU):
- * every argument of every op as int32 and bool tensors (stored as i32 buffers: tfjs's Cast to
- * float32 only relabels them), checked against the float32 reference of the same values, with an
- * unrelated tf.add recorded in the same command batch, and no uncaptured GPU error (setup.ts fails
- * a test on any).
+ * Bad and unusual input on the webgpu kernels (Dawn; SwiftShader's Vulkan driver without a GPU),
+ * with no uncaptured GPU error in any test (setup.ts fails a test on one):
+ *   - the adversarial cases every backend runs (adversarial_cases.ts);
+ *   - every argument of every op as int32 and bool tensors (stored as i32 buffers: tfjs's Cast to
+ *     float32 only relabels them), against the float32 reference of the same values, with an
+ *     unrelated tf.add recorded in the same command batch.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -12,7 +13,15 @@ import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithM
 import {firstMismatch, sumsClose} from '../shared/compare';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
 
-import {useWebGPU} from './webgpu_test_util';
+import {adversarialCases, checkCase} from './adversarial_cases';
+
+describe('webgpu: adversarial input', () => {
+  for (const c of adversarialCases({complex64: true})) {
+    it(c.label, async () => {
+      expect(await checkCase(c)).toBeNull();
+    });
+  }
+});
 
 /** int32 values in [-3, 3] (the cast is exact) and their float32 copy for the reference. */
 function intValues(n: number, seed: number): {ints: Int32Array, floats: Float32Array} {
