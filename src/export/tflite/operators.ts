@@ -4,9 +4,16 @@
  */
 import * as flatbuffers from 'flatbuffers';
 
-import {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Padding as GraphPadding} from '../graph';
+import {
+  FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Padding as GraphPadding,
+} from '../graph';
 
-import {ActivationFunctionType, AddOptionsField, BuiltinOperator, BuiltinOperatorCode, BuiltinOptions, BuiltinOptionsType, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseConv2DOptionsField, FullyConnectedOptionsField, FullyConnectedWeightsFormat, Padding, Pool2DOptionsField, ReducerOptionsField, ReshapeOptionsField, SoftmaxOptionsField} from './schema';
+import {
+  ActivationFunctionType, AddOptionsField, BuiltinOperator, BuiltinOperatorCode, BuiltinOptions,
+  BuiltinOptionsType, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseConv2DOptionsField,
+  FullyConnectedOptionsField, FullyConnectedWeightsFormat, Padding, Pool2DOptionsField,
+  ReducerOptionsField, ReshapeOptionsField, SoftmaxOptionsField,
+} from './schema';
 import {lookup} from './lookup';
 import {int32Vector} from './vectors';
 
@@ -219,7 +226,8 @@ export const OP_SPECS: {[K in GraphOpKind]: OpSpec<K>} = {
     code: BuiltinOperator.DEPTHWISE_CONV_2D,
     inputs: ['x', 'weights', 'bias'],
     constants: [
-      {index: 1, what: 'weights [1, kh, kw, in * multiplier]', dtype: 'int8', rank: 4, perChannelAxis: 3},
+      {index: 1, what: 'weights [1, kh, kw, in * multiplier]', dtype: 'int8', rank: 4,
+       perChannelAxis: 3},
       {index: 2, what: 'bias [in * multiplier]', dtype: 'int32', rank: 1, perChannelAxis: 0},
     ],
     // float32 with dilation needs 2.

@@ -67,7 +67,8 @@ export const ModelField = {
   COUNT: 5,
 } as const;
 
-export const SubGraphField = {TENSORS: 0, INPUTS: 1, OUTPUTS: 2, OPERATORS: 3, NAME: 4, COUNT: 5} as const;
+export const SubGraphField =
+    {TENSORS: 0, INPUTS: 1, OUTPUTS: 2, OPERATORS: 3, NAME: 4, COUNT: 5} as const;
 
 export const BufferField = {DATA: 0, COUNT: 1} as const;
 

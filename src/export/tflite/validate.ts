@@ -13,7 +13,8 @@ const PREFIX = 'writeTFLite';
 const INT8_MIN = -128;
 const INT8_MAX = 127;
 
-const DATA_TYPE: Record<string, Int8ArrayConstructor|Int32ArrayConstructor|Float32ArrayConstructor> =
+type DataConstructor = Int8ArrayConstructor|Int32ArrayConstructor|Float32ArrayConstructor;
+const DATA_TYPE: Record<string, DataConstructor> =
     {int8: Int8Array, int32: Int32Array, float32: Float32Array};
 
 function tensorLabel(t: GraphTensor): string {
@@ -144,12 +145,15 @@ function checkOutput(graph: IntGraph, op: GraphOp, label: string, spec: OpSpec<G
   const rule = spec.outputParams;
   if (out.quant === undefined || rule === undefined) return;
   if (rule === 'same as input') {
-    const other = op.inputs.map((id) => graph.tensors[id])
-                      .find((t) => t.data === undefined && t.quant && !sameParams(t.quant, out.quant!));
+    const outQuant = out.quant;
+    const differs = (t: GraphTensor) =>
+        t.data === undefined && t.quant !== undefined && !sameParams(t.quant, outQuant);
+    const other = op.inputs.map((id) => graph.tensors[id]).find(differs);
     if (other !== undefined) {
-      fail(`${label}: TFLite's int8 kernel keeps its input's parameters, but ${tensorLabel(other)} ` +
-           `has ${paramsText(other.quant!)} and the output ${paramsText(out.quant)}; requantize ` +
-           'the input first (a quantize op) or give the output the same parameters.');
+      fail(`${label}: TFLite's int8 kernel keeps its input's parameters, but ` +
+           `${tensorLabel(other)} has ${paramsText(other.quant!)} and the output ` +
+           `${paramsText(outQuant)}; requantize the input first (a quantize op) or give the ` +
+           'output the same parameters.');
     }
   } else if (!sameParams(out.quant, {scale: [rule.scale], zeroPoint: [rule.zeroPoint]})) {
     fail(`${label}: TFLite's int8 kernel writes scale ${rule.scale}, zero point ` +
@@ -186,11 +190,10 @@ function checkOp(graph: IntGraph, op: GraphOp, index: number, available: boolean
   const ids = [...op.inputs, ...op.outputs];
   const bad = ids.find((id) => !Number.isInteger(id) || graph.tensors[id] === undefined);
   if (bad !== undefined) fail(`${label} refers to tensor ${bad}, which is not in \`tensors\`.`);
-  const arity = spec.inputs === 'one or more' ? op.inputs.length > 0 :
-                                                op.inputs.length === spec.inputs.length;
+  const names = spec.inputs;
+  const arity = names === 'one or more' ? op.inputs.length > 0 : op.inputs.length === names.length;
   if (!arity) {
-    const wanted = spec.inputs === 'one or more' ? 'one or more' :
-                                                   `${spec.inputs.length} (${spec.inputs.join(', ')})`;
+    const wanted = names === 'one or more' ? names : `${names.length} (${names.join(', ')})`;
     fail(`${label} has ${op.inputs.length} inputs; it takes ${wanted}.`);
   }
   if (op.outputs.length !== 1) fail(`${label} has ${op.outputs.length} outputs; it has one.`);
@@ -214,7 +217,9 @@ function checkGraphIO(graph: IntGraph): void {
   for (const [what, ids] of [['inputs', graph.inputs], ['outputs', graph.outputs]] as const) {
     if (ids.length === 0) fail(`the graph has no ${what}.`);
     const bad = ids.find((id) => graph.tensors[id] === undefined);
-    if (bad !== undefined) fail(`graph ${what} refer to tensor ${bad}, which is not in \`tensors\`.`);
+    if (bad !== undefined) {
+      fail(`graph ${what} refer to tensor ${bad}, which is not in \`tensors\`.`);
+    }
   }
   const constant = graph.inputs.find((id) => graph.tensors[id].data !== undefined);
   if (constant !== undefined) {

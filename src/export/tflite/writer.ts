@@ -6,7 +6,10 @@ import * as flatbuffers from 'flatbuffers';
 
 import {GraphOp, GraphTensor, IntGraph} from '../graph';
 
-import {BuiltinOptions, FILE_IDENTIFIER, ModelField, OperatorCodeField, OperatorField, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SubGraphField} from './schema';
+import {
+  BuiltinOptions, FILE_IDENTIFIER, ModelField, OperatorCodeField, OperatorField,
+  PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SubGraphField,
+} from './schema';
 import {OP_SPECS, OpOf, OpSpec} from './operators';
 import {writeBuffers, writeTensor} from './tensors';
 import {validateGraph} from './validate';
