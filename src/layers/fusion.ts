@@ -30,8 +30,12 @@ type LayerNode = Layer['inboundNodes'][number];
 /** The ReLU kinds TFLite fuses into an op as its `fused_activation_function`. */
 export type ReluKind = 'relu'|'relu6';
 
-/** Kernel layers a BatchNormalization folds into and a ReLU fuses into (TFLite's conv / FC ops). */
-export const FUSING_KERNEL_LAYERS: ReadonlySet<string> = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
+/**
+ * Kernel layers a BatchNormalization folds into and a ReLU fuses into (TFLite's conv / FC ops).
+ * A SeparableConv2D counts: quantizeModel splits it into DepthwiseConv2D and a 1x1 Conv2D (MOT's
+ * `SeparableConvQuantize`), and the Conv2D is the fused producer.
+ */
+export const FUSING_KERNEL_LAYERS: ReadonlySet<string> = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']);
 
 /** The layer that computes: the wrapped layer of a `FakeQuantWeights`, else the layer itself. */
 export function unwrapLayer(layer: Layer): Layer {

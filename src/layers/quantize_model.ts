@@ -2,12 +2,12 @@
  * `quantizeModel`: a quantization-aware copy of a tfjs-layers model, and `calibrate`, which sets
  * its activation ranges from data.
  */
-import {dispose, Tensor} from '@tensorflow/tfjs-core';
+import {dispose, serialization, Tensor} from '@tensorflow/tfjs-core';
 import {input, layers, LayersModel, model as functionalModel, Sequential, sequential, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {assertNumBits} from './common';
 import {CalibrationMethod, FakeQuant, RangeMode} from './fake_quant';
-import {FakeQuantWeights, KERNEL_LAYERS, supportsPerChannel} from './fake_quant_weights';
+import {deserializeLayer, FakeQuantWeights, KERNEL_LAYERS, supportsPerChannel} from './fake_quant_weights';
 import {fixedOutputRange, fusedProducers, modelNodes, ownActivation} from './fusion';
 
 type Layer = InstanceType<typeof layers.Layer>;
@@ -153,15 +153,28 @@ function checkModel(model: LayersModel, o: Resolved): void {
 }
 
 /**
- * Layers with weights that stay float: neither a kernel layer (`KERNEL_LAYERS`), nor a
- * BatchNormalization (folded into its kernel layer, or a float scale and shift), nor a model.
- * TF Model Optimization's default scheme leaves the same ones alone (recurrent layers, Conv3D,
- * Embedding: not in its registry).
+ * A SeparableConv2D that quantizeModel splits into a DepthwiseConv2D, a quantizer and a 1x1
+ * Conv2D, as TF Model Optimization's `SeparableConvQuantize` (TFLite runs the two convolutions
+ * as two int8 ops with an int8 tensor between them). Channels-last without dilation only: the
+ * tfjs DepthwiseConv2D layer has no dilation.
+ */
+function splitsSeparable(layer: Layer): boolean {
+  if (layer.getClassName() !== 'SeparableConv2D') return false;
+  const config = layer.getConfig() as {dilationRate?: number|number[], dataFormat?: string};
+  const dilation = [config.dilationRate ?? 1].flat();
+  return dilation.every((d) => d === 1) && config.dataFormat !== 'channelsFirst';
+}
+
+/**
+ * Layers with weights that stay float: neither a kernel layer (`KERNEL_LAYERS`, a split
+ * SeparableConv2D), nor a BatchNormalization (folded into its kernel layer, or a float scale and
+ * shift), nor a model. TF Model Optimization's default scheme leaves the same ones alone
+ * (recurrent layers, Conv3D, Embedding: not in its registry).
  */
 function keepsFloatWeights(layer: Layer): boolean {
   const className = layer.getClassName();
-  return layer.weights.length > 0 && !KERNEL_LAYERS.has(className) && className !== 'BatchNormalization' &&
-      !(layer instanceof LayersModel);
+  return layer.weights.length > 0 && !KERNEL_LAYERS.has(className) && !splitsSeparable(layer) &&
+      className !== 'BatchNormalization' && !(layer instanceof LayersModel);
 }
 
 /** Whether the kernels of this layer class are quantized per channel under `setting`. */
@@ -178,7 +191,29 @@ function perChannelFor(className: string, setting: boolean|'conv'): boolean {
  * sigmoid and tanh).
  */
 function splitsActivation(layer: Layer): boolean {
-  return KERNEL_LAYERS.has(layer.getClassName()) && ownActivation(layer) == null;
+  return (KERNEL_LAYERS.has(layer.getClassName()) || splitsSeparable(layer)) && ownActivation(layer) == null;
+}
+
+/** The two layers a split SeparableConv2D becomes (unwrapped), with its configuration. */
+function separableParts(layer: Layer, depthwiseName: string): {depthwise: Layer, pointwise: Layer} {
+  // tslint:disable-next-line:no-any
+  const c = layerConfig(layer) as {[key: string]: any};
+  const depthwise = deserializeLayer({className: 'DepthwiseConv2D', config: {
+    name: depthwiseName, trainable: c.trainable, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding,
+    depthMultiplier: c.depthMultiplier, useBias: false, activation: 'linear',
+    depthwiseInitializer: c.depthwiseInitializer, depthwiseRegularizer: c.depthwiseRegularizer,
+    depthwiseConstraint: c.depthwiseConstraint,
+  }});
+  const pointwise = deserializeLayer({className: 'Conv2D', config: {
+    name: c.name, trainable: c.trainable, filters: c.filters, kernelSize: [1, 1],
+    activation: splitsActivation(layer) ? 'linear' : c.activation, useBias: c.useBias,
+    kernelInitializer: c.pointwiseInitializer, kernelRegularizer: c.pointwiseRegularizer,
+    kernelConstraint: c.pointwiseConstraint, biasInitializer: c.biasInitializer,
+    biasRegularizer: c.biasRegularizer, biasConstraint: c.biasConstraint, activityRegularizer: c.activityRegularizer,
+  }});
+  depthwise.trainable = layer.trainable;
+  pointwise.trainable = layer.trainable;
+  return {depthwise, pointwise};
 }
 
 /** Builds the replacement of one layer of the float model, and its output quantizers. */
@@ -188,6 +223,8 @@ class Transformer {
    * quantized model for a nested model).
    */
   readonly copies = new Map<Layer, Layer>();
+  /** A split SeparableConv2D -> its DepthwiseConv2D part (its copy is the pointwise Conv2D). */
+  private readonly depthwiseParts = new Map<Layer, FakeQuantWeights>();
   private readonly usedNames = new Set<string>();
 
   constructor(
@@ -207,22 +244,40 @@ class Transformer {
         return copy;
       }
       if (keepsFloatWeights(layer)) this.floatLayers.push(layer);
-      const className = layer.getClassName();
-      const clone = cloneLayer(layer, splitsActivation(layer) ? {activation: 'linear'} : {});
-      if (KERNEL_LAYERS.has(className)) {
-        copy = new FakeQuantWeights({
-          layer: clone,
-          name: this.uniqueName(`quant_${layer.name}`),
-          numBits: this.o.layerOptions[layer.name]?.weightBits ?? this.o.weightBits,
-          perChannel: perChannelFor(className, this.o.perChannelWeights),
-          narrowRange: true,
-        });
+      if (splitsSeparable(layer)) {
+        const {depthwise, pointwise} = separableParts(layer, this.uniqueName(`${layer.name}_depthwise`));
+        this.depthwiseParts.set(layer, this.kernelWrapper(layer, depthwise));
+        copy = this.kernelWrapper(layer, pointwise);
       } else {
-        copy = clone;
+        const clone = cloneLayer(layer, splitsActivation(layer) ? {activation: 'linear'} : {});
+        copy = KERNEL_LAYERS.has(layer.getClassName()) ? this.kernelWrapper(layer, clone) : clone;
       }
       this.copies.set(layer, copy);
     }
     return copy;
+  }
+
+  /**
+   * The layers that replace `layer` in the quantized model, applied in order (the first one with
+   * the node's call arguments): its copy, or for a split SeparableConv2D its depthwise part, a
+   * quantizer and its pointwise part.
+   */
+  replacementOf(layer: Layer, suffix = ''): Layer[] {
+    const copy = this.copyOf(layer);
+    const depthwise = this.depthwiseParts.get(layer);
+    if (depthwise == null) return [copy];
+    return [depthwise, this.outputQuantizer(layer, depthwise.layer.name, false, suffix), copy];
+  }
+
+  /** A FakeQuantWeights around `kernelLayer`, one of the layers replacing `layer`. */
+  private kernelWrapper(layer: Layer, kernelLayer: Layer): FakeQuantWeights {
+    return new FakeQuantWeights({
+      layer: kernelLayer,
+      name: this.uniqueName(`quant_${kernelLayer.name}`),
+      numBits: this.o.layerOptions[layer.name]?.weightBits ?? this.o.weightBits,
+      perChannel: perChannelFor(kernelLayer.getClassName(), this.o.perChannelWeights),
+      narrowRange: true,
+    });
   }
 
   /**
@@ -290,9 +345,28 @@ class Transformer {
     for (const [orig, copy] of this.copies) {
       if (orig instanceof LayersModel) continue;
       const weights = orig.getWeights();
-      if (weights.length > 0) copy.setWeights(weights);
+      const depthwise = this.depthwiseParts.get(orig);
+      if (depthwise != null) {
+        // SeparableConv2D weights: depthwise kernel, pointwise kernel [1, 1, in * mult, filters], bias.
+        depthwise.setWeights(weights.slice(0, 1));
+        copy.setWeights(weights.slice(1));
+      } else if (weights.length > 0) {
+        copy.setWeights(weights);
+      }
     }
   }
+}
+
+/**
+ * A copy of the layer's config, completed where tfjs-layers' `getConfig` leaves a field out
+ * (SeparableConv2D omits its depthMultiplier, so a clone from it would have a multiplier of 1).
+ */
+function layerConfig(layer: Layer): serialization.ConfigDict {
+  const config = JSON.parse(JSON.stringify(layer.getConfig()));
+  if (layer.getClassName() === 'SeparableConv2D') {
+    config.depthMultiplier = (layer as unknown as {depthMultiplier: number}).depthMultiplier;
+  }
+  return config;
 }
 
 /**
@@ -303,7 +377,7 @@ function cloneLayer(layer: Layer, overrides: object): Layer {
   const cls = layer.constructor as unknown as {
     fromConfig(cls: unknown, config: object): Layer;
   };
-  const config = {...JSON.parse(JSON.stringify(layer.getConfig())), ...overrides};
+  const config = {...layerConfig(layer), ...overrides};
   delete config.batchInputShape;
   delete config.inputShape;
   const clone = cls.fromConfig(cls, config);
@@ -324,9 +398,10 @@ function cloneLayer(layer: Layer, overrides: object): Layer {
  * - the quantizer after a softmax, sigmoid or tanh has TFLite's fixed output range
  *   (`fixedOutputRange`, mode `'fixed'`); a kernel layer with such an activation of its own is
  *   split into the layer, a quantizer and an Activation layer, as TFLite runs them as two ops;
+ * - a SeparableConv2D becomes a DepthwiseConv2D, a quantizer and a 1x1 Conv2D (`SeparableConvQuantize`);
  * - integer inputs (an int32 model input, ids fed to an Embedding) are not quantized;
- * - layers with weights that are not kernels (recurrent layers, Conv3D, SeparableConv2D,
- *   Embedding, ...) keep float weights: one console warning names them.
+ * - layers with weights that are not kernels (recurrent layers, Conv3D, Embedding, a dilated
+ *   SeparableConv2D, ...) keep float weights: one console warning names them.
  * A nested model (a model used as a layer, e.g. a pretrained base) is replaced by its own
  * quantized copy, whose inputs are not quantized again. The float model is left unchanged.
  *
@@ -378,8 +453,7 @@ function quantizeSequential(model: Sequential, t: Transformer): Sequential {
   const body = model.layers.filter((l) => l.getClassName() !== 'InputLayer');  // an explicit one: added above
   if (body.length > 0 && !readsIds(body[0])) t.following(inputLayer).forEach((l) => out.add(l));
   for (const layer of body) {
-    out.add(t.copyOf(layer));
-    t.following(layer).forEach((l) => out.add(l));
+    [...t.replacementOf(layer), ...t.following(layer)].forEach((l) => out.add(l));
   }
   return out;
 }
@@ -414,10 +488,10 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
         continue;
       }
       const {layer, node, index} = item;
-      const copy = t.copyOf(layer);
+      const [first, ...rest] = t.replacementOf(layer, index > 0 ? `_${index}` : '');
       const args = ins as SymbolicTensor[];
-      const result = copy.apply(args.length === 1 ? args[0] : args, node.callArgs ?? {});
-      const outs = (Array.isArray(result) ? result : [result]) as SymbolicTensor[];
+      const result = first.apply(args.length === 1 ? args[0] : args, node.callArgs ?? {});
+      const outs = (Array.isArray(result) ? [...result] : [applyAll(rest, result as SymbolicTensor)]) as SymbolicTensor[];
       outs.forEach((y, k) => {
         const suffix = (index > 0 ? `_${index}` : '') + (outs.length > 1 ? `_${k}` : '');
         map.set(node.outputTensors[k], applyAll(t.following(layer, suffix), y));

@@ -302,3 +302,79 @@ describe("TFLite's fixed output ranges (softmax, sigmoid, tanh)", () => {
     expect(fq.trainableWeights).toEqual([]);
   });
 });
+
+describe('SeparableConv2D (MOT SeparableConvQuantize: DepthwiseConv2D, quantizer, 1x1 Conv2D)', () => {
+  function separableModel(dilationRate = 1): tf.Sequential {
+    return tf.sequential({layers: [
+      tf.layers.separableConv2d({
+        inputShape: [4, 4, 2], filters: 3, kernelSize: 3, depthMultiplier: 2, dilationRate, padding: 'same', name: 'sep',
+        depthwiseInitializer: tf.initializers.glorotUniform({seed: 41}), pointwiseInitializer: tf.initializers.glorotUniform({seed: 42}),
+        biasInitializer: tf.initializers.constant({value: 0.1}),
+      }),
+      tf.layers.batchNormalization({name: 'bn'}),
+      tf.layers.reLU({name: 'relu'}),
+    ]});
+  }
+
+  it('is split with its weights; the pointwise conv -> BN -> ReLU fuses; predictions match a float64 reference', () => {
+    const float = separableModel();
+    const q = quantizeModel(float);
+    expect(classes(q).slice(1)).toEqual([
+      `FakeQuant:${q.layers[0].name}_fq`, 'FakeQuantWeights:quant_sep_depthwise', 'FakeQuant:sep_depthwise_fq',
+      'FakeQuantWeights:quant_sep', 'BatchNormalization:bn', 'ReLU:relu', 'FakeQuant:relu_fq',
+    ]);
+    const x = tf.randomUniform([2, 4, 4, 2], -1, 1, 'float32', 43);
+    expect(calibrate(q, x)).toBe(3);
+    const [rIn, rMid, rOut] = fakeQuantLayers(q).map((l) => l.getRange());
+    const [dk, pk, bias] = float.getLayer('sep').getWeights().map((t) => Array.from(t.dataSync()));
+    const [gamma, beta, mean, variance] = float.getLayer('bn').getWeights().map((t) => Array.from(t.dataSync()));
+    // Depthwise kernel [3, 3, 2, 2]: per channel c * 2 + m; pointwise [1, 1, 4, 3]: per filter.
+    const dMax = new Array(4).fill(0);
+    dk.forEach((w, i) => dMax[i % 4] = Math.max(dMax[i % 4], Math.abs(w)));
+    const pMax = new Array(3).fill(0);
+    pk.forEach((w, i) => pMax[i % 3] = Math.max(pMax[i % 3], Math.abs(w)));
+    const dq = dk.map((w, i) => kernelQuantJs(w, dMax[i % 4]));
+    const pq = pk.map((w, i) => kernelQuantJs(w, pMax[i % 3]));
+    const xv = Array.from(x.dataSync()).map((v) => fakeQuantJs(v, rIn.min[0], rIn.max[0]));
+    const want: number[] = [];
+    for (let n = 0; n < 2; n++) {
+      for (let y = 0; y < 4; y++) {
+        for (let xx = 0; xx < 4; xx++) {
+          const mid: number[] = [];
+          for (let ch = 0; ch < 4; ch++) {  // 'same' padding: taps at offsets -1 .. 1
+            let acc = 0;
+            for (let i = 0; i < 3; i++) {
+              for (let j = 0; j < 3; j++) {
+                const yy = y + i - 1;
+                const xi = xx + j - 1;
+                if (yy >= 0 && yy < 4 && xi >= 0 && xi < 4) acc += xv[((n * 4 + yy) * 4 + xi) * 2 + (ch >> 1)] * dq[(i * 3 + j) * 4 + ch];
+              }
+            }
+            mid.push(fakeQuantJs(acc, rMid.min[0], rMid.max[0]));
+          }
+          for (let f = 0; f < 3; f++) {
+            const acc = mid.reduce((a, v, ch) => a + v * pq[ch * 3 + f], bias[f]);
+            const bn = (acc - mean[f]) / Math.sqrt(variance[f] + 1e-3) * gamma[f] + beta[f];
+            want.push(fakeQuantJs(Math.max(0, bn), rOut.min[0], rOut.max[0]));
+          }
+        }
+      }
+    }
+    expectClose((q.predict(x) as tf.Tensor).dataSync(), want, 1e-5);
+    // Without quantization (16-bit everything, wide ranges) the split computes the float layer.
+    const fine = quantizeModel(float, {weightBits: 16, activationBits: 16, quantizeInputs: false});
+    calibrate(fine, x);
+    expectClose((fine.predict(x) as tf.Tensor).dataSync(), (float.predict(x) as tf.Tensor).dataSync(), 2e-3);
+  });
+
+  it('a dilated SeparableConv2D stays float, with the warning', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const q = quantizeModel(separableModel(2));
+      expect(classes(q)).toContain('SeparableConv2D:sep');
+      expect(String(warn.mock.calls[0][0])).toContain('sep (SeparableConv2D)');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
