@@ -17,7 +17,7 @@ import {mulberry32} from '../shared/random';
 
 type Layer = tf.layers.Layer;
 
-const SAMPLES = 24;
+const SAMPLES = 64;
 
 /** Every weight of the model set to seeded random values (BatchNorm statistics kept plausible). */
 function randomizeWeights(model: tf.LayersModel, seed: number): void {
@@ -167,9 +167,7 @@ function mlp(): tf.LayersModel {
 
 /**
  * Conv2D (strides, same) -> BN -> ReLU; DepthwiseConv2D (multiplier 2) -> BN -> ReLU6;
- * ZeroPadding2D; Conv2D (own relu, valid, dilation 2); MaxPooling2D; Conv2D (own relu6, stride 2x1);
- * AveragePooling2D (valid, stride 1); Conv2D -> Activation(relu); GlobalAveragePooling2D; Dense ->
- * Activation(linear).
+ * ZeroPadding2D; Conv2D (own relu, valid, dilation 2); MaxPooling2D; Conv2D.
  */
 function cnn(): tf.LayersModel {
   return tf.sequential({layers: [
@@ -182,7 +180,17 @@ function cnn(): tf.LayersModel {
     tf.layers.zeroPadding2d({padding: [[1, 0], [0, 1]]}),
     tf.layers.conv2d({filters: 8, kernelSize: 2, dilationRate: 2, activation: 'relu'}),
     tf.layers.maxPooling2d({poolSize: 2, strides: 1}),
-    tf.layers.conv2d({filters: 8, kernelSize: [1, 2], strides: [2, 1], activation: 'relu6'}),
+    tf.layers.conv2d({filters: 4, kernelSize: 1}),
+  ]});
+}
+
+/**
+ * Conv2D (own relu6, strides 2x1); AveragePooling2D (valid, stride 1); Conv2D ->
+ * Activation(relu); GlobalAveragePooling2D; Dense -> Activation(linear).
+ */
+function cnnHead(): tf.LayersModel {
+  return tf.sequential({layers: [
+    tf.layers.conv2d({inputShape: [7, 6, 4], filters: 8, kernelSize: [1, 2], strides: [2, 1], activation: 'relu6'}),
     tf.layers.averagePooling2d({poolSize: 2, strides: 1}),
     tf.layers.conv2d({filters: 6, kernelSize: 1}),
     tf.layers.activation({activation: 'relu'}),
@@ -236,7 +244,8 @@ function nested(): tf.LayersModel {
 }
 
 const MODELS: Array<[string, () => tf.LayersModel]> = [
-  ['Sequential MLP', mlp], ['Sequential CNN', cnn], ['functional', functional], ['nested', nested],
+  ['Sequential MLP', mlp], ['Sequential CNN', cnn], ['Sequential CNN head', cnnHead], ['functional', functional],
+  ['nested', nested],
 ];
 
 describe('exportTFLite: TFLite runs what the QAT model computed', () => {
@@ -280,7 +289,7 @@ describe('exportTFLite: TFLite runs what the QAT model computed', () => {
     const bytes = await exportTFLite(qat, {batchSize: 3});
     const tflite = await loadTFLiteModel(bytes);
     expect(tflite.inputs[0].shape).toEqual([3, 12, 12, 3]);
-    expect(tflite.outputs[0].shape).toEqual([3, 4]);
+    expect(tflite.outputs[0].shape).toEqual([3, 4, 4, 4]);
     tflite.delete();
     qat.dispose();
   });
