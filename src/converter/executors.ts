@@ -2,6 +2,11 @@
  * Graph-model executors for TF's fake-quant nodes. They take the registry's `registerOp` as an
  * argument so that the npm entry (index.ts) and the script-tag bundle (global `tf.registerOp`)
  * share them.
+ *
+ * Attributes are read from the node's raw AttrValues (model.json's proto3 JSON) where tfjs-converter
+ * provides them: its own parsing reads every number with parseInt when it is written as a string
+ * (`{f: "-0.5"}` would run as -0, `{i: "4.9"}` as 4) and turns an AttrValue without a value into
+ * undefined. Malformed attributes are errors naming the graph node.
  */
 import {Scalar, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 
@@ -10,38 +15,115 @@ import {fakeQuantWithMinMaxArgs} from '../ops/fake_quant_with_min_max_args';
 import {fakeQuantWithMinMaxVars} from '../ops/fake_quant_with_min_max_vars';
 import {fakeQuantWithMinMaxVarsPerChannel} from '../ops/fake_quant_with_min_max_vars_per_channel';
 
-/** The part of tfjs-converter's GraphNode the executors read (attrs keep TF's names). */
+/** A TF AttrValue as model.json writes it: int64 as a string, floats as numbers or strings. */
+export interface RawAttrValue {
+  i?: number|string;
+  f?: number|string;
+  b?: boolean;
+}
+
+/**
+ * The part of tfjs-converter's GraphNode the executors read (attrs keep TF's names). The
+ * converter's NodeValueImpl also carries the graph node itself, with its name and raw attributes.
+ */
 export interface FakeQuantGraphNode {
   inputs: Tensor[];
   attrs: {[key: string]: unknown};
+  node?: {name?: string, op?: string, rawAttrs?: {[key: string]: RawAttrValue}};
 }
 
 export type RegisterOp = (name: string, executor: (node: FakeQuantGraphNode) => Tensor) => void;
 
-/** TF's defaults apply when a converted graph omits an attribute. */
-function attr<T>(node: FakeQuantGraphNode, name: string, fallback: T): T {
-  const value = node.attrs[name];
-  return value == null ? fallback : value as T;
+function describeNode(node: FakeQuantGraphNode, op: string): string {
+  const name = node.node?.name;
+  return name == null ? `a ${op} graph node` : `graph node '${name}' (${op})`;
 }
 
-function numBits(node: FakeQuantGraphNode): number {
-  return attr(node, 'num_bits', 8);
+function malformed(node: FakeQuantGraphNode, op: string, name: string, rule: string,
+                   value: unknown): Error {
+  return new Error(
+      `tfjs-fake-quant: ${describeNode(node, op)}: attribute \`${name}\` must be ${rule}, but ` +
+      `got ${JSON.stringify(value) ?? String(value)}. Fix the node in model.json (or re-convert ` +
+      `the model).`);
 }
 
-function narrowRange(node: FakeQuantGraphNode): boolean {
-  return attr(node, 'narrow_range', false);
+/** A number written as a JSON number or a string ("-0.5", "NaN", "Infinity" as proto3 JSON). */
+function parseNumber(value: unknown): number|undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  return Number.isNaN(parsed) && value.trim() !== 'NaN' ? undefined : parsed;
+}
+
+type AttrKind = 'int'|'float'|'bool';
+
+const RULES: {[kind in AttrKind]: string} = {
+  int: 'an integer ({i: 8})',
+  float: 'a number ({f: -0.5})',
+  bool: 'a boolean ({b: true})',
+};
+
+/**
+ * The attribute's value, TF's default when the node omits it. An attribute present without a
+ * value of its kind (e.g. `num_bits: {}`, `{f: "4.9"}` for an integer) is an error.
+ */
+function readAttr(node: FakeQuantGraphNode, op: string, name: string, kind: AttrKind,
+                  fallback: number|boolean): number|boolean {
+  const raw = node.node?.rawAttrs;
+  const present = raw != null ? name in raw : node.attrs[name] !== undefined;
+  if (!present) return fallback;
+  // The raw AttrValue when the converter kept it; otherwise the already parsed value.
+  const source: unknown = raw != null ? raw[name] : node.attrs[name];
+  let value: number|boolean|undefined;
+  if (raw == null) {
+    value = typeof source === 'number' || typeof source === 'boolean' ? source : undefined;
+  } else if (kind === 'bool') {
+    value = raw[name]?.b;
+  } else {
+    value = parseNumber(raw[name]?.i ?? raw[name]?.f);
+  }
+  const valid = kind === 'bool' ? typeof value === 'boolean' :
+      kind === 'int'            ? Number.isInteger(value) :
+                                  typeof value === 'number';
+  if (!valid) throw malformed(node, op, name, RULES[kind], source);
+  return value!;
+}
+
+function quantAttrs(node: FakeQuantGraphNode, op: string): [number, boolean] {
+  return [
+    readAttr(node, op, 'num_bits', 'int', 8) as number,
+    readAttr(node, op, 'narrow_range', 'bool', false) as boolean,
+  ];
+}
+
+function assertInputs(node: FakeQuantGraphNode, op: string, count: number): void {
+  if (node.inputs.length !== count || node.inputs.some(t => t == null)) {
+    throw new Error(
+        `tfjs-fake-quant: ${describeNode(node, op)} needs ${count} input tensor(s), but got ` +
+        `${node.inputs.filter(t => t != null).length}.`);
+  }
 }
 
 export const graphExecutors: {[op: string]: (node: FakeQuantGraphNode) => Tensor} = {
-  [FakeQuantWithMinMaxVars]: node => fakeQuantWithMinMaxVars(
-      node.inputs[0], node.inputs[1] as Scalar, node.inputs[2] as Scalar, numBits(node),
-      narrowRange(node)),
-  [FakeQuantWithMinMaxArgs]: node => fakeQuantWithMinMaxArgs(
-      node.inputs[0], attr(node, 'min', -6), attr(node, 'max', 6), numBits(node),
-      narrowRange(node)),
-  [FakeQuantWithMinMaxVarsPerChannel]: node => fakeQuantWithMinMaxVarsPerChannel(
-      node.inputs[0], node.inputs[1] as Tensor1D, node.inputs[2] as Tensor1D, numBits(node),
-      narrowRange(node)),
+  [FakeQuantWithMinMaxVars]: node => {
+    assertInputs(node, FakeQuantWithMinMaxVars, 3);
+    return fakeQuantWithMinMaxVars(
+        node.inputs[0], node.inputs[1] as Scalar, node.inputs[2] as Scalar,
+        ...quantAttrs(node, FakeQuantWithMinMaxVars));
+  },
+  [FakeQuantWithMinMaxArgs]: node => {
+    const op = FakeQuantWithMinMaxArgs;
+    assertInputs(node, op, 1);
+    return fakeQuantWithMinMaxArgs(
+        node.inputs[0], readAttr(node, op, 'min', 'float', -6) as number,
+        readAttr(node, op, 'max', 'float', 6) as number, ...quantAttrs(node, op));
+  },
+  [FakeQuantWithMinMaxVarsPerChannel]: node => {
+    assertInputs(node, FakeQuantWithMinMaxVarsPerChannel, 3);
+    return fakeQuantWithMinMaxVarsPerChannel(
+        node.inputs[0], node.inputs[1] as Tensor1D, node.inputs[2] as Tensor1D,
+        ...quantAttrs(node, FakeQuantWithMinMaxVarsPerChannel));
+  },
 };
 
 /** Registers every executor; graph models loaded afterwards run the nodes quantized. */
