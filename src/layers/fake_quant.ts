@@ -4,7 +4,7 @@
  * gradient descent or tracked as a moving average of batch statistics (TF Model Optimization's
  * `MovingAverageQuantizer`).
  */
-import {add, dispose, fill, isFinite as isFiniteTensor, keep, logicalAnd, max, maximum, min, minimum, mul, scalar, Scalar, serialization, sub, Tensor, Tensor1D, tensor1d, tidy, where} from '@tensorflow/tfjs-core';
+import {add, any, dispose, isFinite as isFiniteTensor, keep, logicalAnd, max, maximum, min, minimum, mul, scalar, Scalar, serialization, sub, Tensor, Tensor1D, tensor1d, tidy, where} from '@tensorflow/tfjs-core';
 import {initializers, layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
@@ -220,7 +220,8 @@ export class FakeQuant extends layers.Layer {
     const {lo, hi} = c;
     tidy(() => {
       const scale = c.method === 'average' ? 1 / c.batches : 1;
-      this.writeWhereSeen([lo, hi], minW, maxW, minimum(mul(lo, scale), 0), maximum(mul(hi, scale), 0));
+      const seen = logicalAnd(isFiniteTensor(lo), isFiniteTensor(hi));
+      this.writeWhere(seen, minW, maxW, minimum(mul(lo, scale), 0), maximum(mul(hi, scale), 0));
     });
     dispose([lo, hi]);
     return true;
@@ -275,44 +276,38 @@ export class FakeQuant extends layers.Layer {
    * inputs through the batch statistics.
    */
   private updateMovingAverages(x: Tensor): void {
+    if (x.size === 0) return;  // nothing seen: the range stays
     const [minW, maxW] = this.rangeWeights();
-    const [bMin, bMax] = this.finiteExtremes(x);
-    const batchMin = minimum(bMin, 0);
-    const batchMax = maximum(bMax, 0);
+    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
+    // Non-finite values read as 0, which the batch range is widened to contain anyway.
+    const finite = isFiniteTensor(x);
+    const masked = where(finite, x, 0);
+    const batchMin = minimum(min(masked, axes), 0);
+    const batchMax = maximum(max(masked, axes), 0);
     // (1 - decay) in float32, as TF computes it from the float32 decay.
     const rate = scalar(Math.fround(1 - Math.fround(this.emaDecay)));
     const minV = minW.read();
     const maxV = maxW.read();
-    this.writeWhereSeen(
-        [bMin, bMax], minW, maxW, sub(minV, mul(sub(minV, batchMin), rate)), sub(maxV, mul(sub(maxV, batchMax), rate)));
+    this.writeWhere(
+        any(finite, axes), minW, maxW, sub(minV, mul(sub(minV, batchMin), rate)), sub(maxV, mul(sub(maxV, batchMax), rate)));
+  }
+
+  /** Writes the range [lo, hi] where `seen` (per channel, or one flag), elsewhere keeps it. */
+  private writeWhere(seen: Tensor, minW: LayerVariable, maxW: LayerVariable, lo: Tensor, hi: Tensor): void {
+    minW.write(where(seen, lo, minW.read()));
+    maxW.write(where(seen, hi, maxW.read()));
   }
 
   /**
-   * The minimum and maximum of the finite values of `x` (per channel with `perChannel`): ±Infinity
-   * where there is none (an empty batch, or only NaN / ±Infinity).
+   * Records the extremes of the finite values of `x` (per channel with `perChannel`): ±Infinity
+   * where there is none, which `finishCalibration` leaves out. An empty batch is not counted.
    */
-  private finiteExtremes(x: Tensor): [Tensor, Tensor] {
-    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
-    if (x.size === 0) {
-      const shape = this.perChannel ? [x.shape[x.rank - 1]] : [];
-      return [fill(shape, Infinity), fill(shape, -Infinity)];
-    }
-    const finite = isFiniteTensor(x);
-    return [min(where(finite, x, Infinity), axes), max(where(finite, x, -Infinity), axes)];
-  }
-
-  /**
-   * Writes the new range [lo, hi] where the statistics `seen` (minimum, maximum) are finite, and
-   * keeps the old one where no finite value was seen.
-   */
-  private writeWhereSeen(seen: [Tensor, Tensor], minW: LayerVariable, maxW: LayerVariable, lo: Tensor, hi: Tensor): void {
-    const ok = logicalAnd(isFiniteTensor(seen[0]), isFiniteTensor(seen[1]));
-    minW.write(where(ok, lo, minW.read()));
-    maxW.write(where(ok, hi, maxW.read()));
-  }
-
   private observe(x: Tensor, c: CalibrationState): void {
-    const [bMin, bMax] = this.finiteExtremes(x);
+    if (x.size === 0) return;
+    const axes = this.perChannel ? allButLastAxis(x.rank) : undefined;
+    const finite = isFiniteTensor(x);
+    const bMin = min(where(finite, x, Infinity), axes);
+    const bMax = max(where(finite, x, -Infinity), axes);
     const combine = c.method === 'minmax' ?
         [(a: Tensor, b: Tensor) => minimum(a, b), (a: Tensor, b: Tensor) => maximum(a, b)] :
         [(a: Tensor, b: Tensor) => add(a, b), (a: Tensor, b: Tensor) => add(a, b)];
