@@ -13,6 +13,11 @@
  *                                            webgpu-<adapter>.json and README.md
  *   npm run bench -- --sizes 1e6 --filter grad   a subset (case ids: ours.grad, composite.grad.*,
  *                                            floor.mulSum, ours.fwd, composite.fwd.*, loop.*)
+ *   npm run bench -- --models                only the model rows (bench_models.ts: exportTFLite
+ *                                            time, per-image latency of the int8 .tflite in TFLite's
+ *                                            interpreter beside the float and QAT models in tfjs
+ *                                            on cpu and wasm); they follow the op rows by default
+ *                                            when cpu is among the backends; --no-models skips them
  *   --machine "text"                         how to describe the machine in the results
  *
  * WebGPU needs its Vulkan driver chosen before Node starts: `npm run bench` goes through
@@ -25,9 +30,11 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
+import {benchModels} from './bench_models';
 import {BenchBackend, defaultOptions, runBench} from './harness';
+import {ModelBackend, ModelBenchResult, renderModels} from './models_report';
 import {BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
-import {CliOptions, hostDescription, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
+import {CliOptions, hostDescription, MODELS_FILE, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
 
 type NodeBackend = Extract<BenchBackend, 'cpu'|'wasm'|'webgpu'>;
 const NODE_BACKENDS: NodeBackend[] = ['cpu', 'wasm', 'webgpu'];
@@ -146,8 +153,37 @@ function savedName(res: BenchResult): string {
   return `webgpu-${name.replace(/[^a-z0-9]+/g, '-')}.json`;
 }
 
+/** The model rows on the chosen cpu and wasm backends, described like the op results. */
+async function benchModelRows(backends: NodeBackend[], cli: CliOptions): Promise<ModelBenchResult> {
+  const modelBackends = backends.filter((b): b is ModelBackend => b === 'cpu' || b === 'wasm');
+  const loadAvg1mAtStart = Number(os.loadavg()[0].toFixed(2));
+  const res = await benchModels({
+    backends: modelBackends,
+    quick: cli.quick,
+    selectBackend: async (b) => {
+      if (b === 'wasm') await selectWasm();
+      else await tf.setBackend(b);
+    },
+    log: (m) => console.error(`models ${m}`),
+  });
+  const cpus = os.cpus();
+  res.meta.machine = cli.machine ?? `${hostDescription()} (${os.platform()} ${os.release()})`;
+  res.meta.details = {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    logicalCpus: cpus.length,
+    loadAvg1mAtStart,
+    loadAvg1mAtEnd: Number(os.loadavg()[0].toFixed(2)),
+    node: process.version,
+    tfjs: tf.version_core,
+    tflite: 'LiteRT.js (@litertjs/core) wasm, CPU path, from node_modules',
+    source: sourceVersion(),
+  };
+  return res;
+}
+
 async function main(): Promise<void> {
-  const cli = parseArgs(process.argv.slice(2), {'--backends': true});
+  const cli = parseArgs(process.argv.slice(2), {'--backends': true, '--models': false, '--no-models': false});
+  const modelsOnly = cli.extra.has('--models');
   const named = cli.extra.get('--backends');
   const backends = (typeof named === 'string' ? named.split(',') : NODE_BACKENDS) as NodeBackend[];
   for (const b of backends) {
@@ -155,7 +191,7 @@ async function main(): Promise<void> {
   }
   const all: BenchResult[] = [];
   const skipped: string[] = [];
-  for (const backend of backends) {
+  for (const backend of modelsOnly ? [] : backends) {
     if (backend === 'wasm') await selectWasm();
     if (backend === 'webgpu') {
       const why = await selectWebGPU();
@@ -171,12 +207,21 @@ async function main(): Promise<void> {
   for (const res of all) console.log(renderMarkdown(res, {heading: `## ${res.meta.backend}`}), '\n');
   if (all.length > 1) console.log(`## Backends side by side\n\n${renderSideBySide(all)}\n`);
   if (skipped.length) console.log(skipped.join('\n'));
-  if (cli.json) writeJson(cli.json, all);
+  const runModels = !cli.extra.has('--no-models') && (modelsOnly || backends.includes('cpu'));
+  const models = runModels ? await benchModelRows(backends, cli) : undefined;
+  if (models) console.log(`## Models\n\n${renderModels(models)}\n`);
+  if (cli.json) writeJson(cli.json, modelsOnly && models ? models : all);
   if (cli.save) {
     for (const res of all) writeJson(path.join(RESULTS_DIR, savedName(res)), res);
+    if (models) writeJson(path.join(RESULTS_DIR, MODELS_FILE), models);
     writeResultsReadme();
   }
   if (all.some(res => res.checks.some(c => !c.ok))) process.exitCode = 1;
+  const leaked = Object.entries(models?.leaks ?? {}).filter(([, n]) => n !== 0);
+  if (leaked.length) {
+    console.error(`LEAK: ${leaked.map(([id, n]) => `${id} left ${n} tensors`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().then(() => process.exit(process.exitCode ?? 0), err => {

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import {ModelBenchResult, renderModels} from './models_report';
 import {BenchResult, parseSize, renderMarkdown, renderSideBySide} from './report';
 
 /** The package root: the first folder above this script with a package.json. */
@@ -22,6 +23,8 @@ function packageRoot(): string {
 
 export const ROOT = packageRoot();
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+/** The model rows' saved results, in RESULTS_DIR (not a per-backend op result). */
+export const MODELS_FILE = 'models.json';
 
 export interface CliOptions {
   quick: boolean;
@@ -113,7 +116,7 @@ export function sourceVersion(): string {
   }
 }
 
-export function writeJson(file: string, res: BenchResult|BenchResult[]): void {
+export function writeJson(file: string, res: BenchResult|BenchResult[]|ModelBenchResult): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), {recursive: true});
   fs.writeFileSync(file, JSON.stringify(res, null, 1) + '\n');
   console.error(`wrote ${file}`);
@@ -136,7 +139,7 @@ read-back decodes, "dispatches/iter" (webgpu) its compute dispatches, "peak extr
 /** Regenerates bench/results/README.md from every bench/results/*.json. */
 export function writeResultsReadme(): void {
   const files = fs.readdirSync(RESULTS_DIR)
-                    .filter(f => f.endsWith('.json') && !f.endsWith('.tmp.json'))
+                    .filter(f => f.endsWith('.json') && !f.endsWith('.tmp.json') && f !== MODELS_FILE)
                     .sort((a, b) => (a === 'cpu.json' ? -1 : b === 'cpu.json' ? 1 : a.localeCompare(b)));
   const all = files.map(f => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as BenchResult);
   const parts = [
@@ -159,6 +162,17 @@ export function writeResultsReadme(): void {
         ...Object.entries(res.meta.details).map(([k, v]) => `- ${k}: ${String(v)}`), '',
         ...(notes.length ? [...notes, ''] : []),
         renderMarkdown(res), '');
+  }
+  const modelsFile = path.join(RESULTS_DIR, MODELS_FILE);
+  if (fs.existsSync(modelsFile)) {
+    const models = JSON.parse(fs.readFileSync(modelsFile, 'utf8')) as ModelBenchResult;
+    parts.push(
+        `## ${MODELS_FILE}: the demo's models, exported and in TFLite's interpreter`, '',
+        `Machine: ${models.meta.machine}.`,
+        ...Object.entries(models.meta.details).map(([k, v]) => `- ${k}: ${String(v)}`), '',
+        'exportTFLite on the QAT model (cpu backend); per-image latency at batch 1, input to output ' +
+            'read back, median (min–max) of the samples.', '',
+        renderModels(models), '');
   }
   fs.writeFileSync(path.join(RESULTS_DIR, 'README.md'), parts.join('\n'));
   console.error(`wrote ${path.join(RESULTS_DIR, 'README.md')}`);

@@ -40,6 +40,7 @@ import {exportTFLite} from '../src/export';
 import {DataSet, PIXELS, sample, Split, splitDigits} from './qat/data';
 import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from './qat/experiment';
 import {FASHION_MNIST_DIR, readFashionMnist} from './qat/idx';
+import {loadDigits} from './qat/mnist';
 import {floatWeightBytes, MODEL_KINDS, ModelKind} from './qat/models';
 import {loadTFLiteModel, tfliteAccuracy} from './qat/tflite_runtime';
 
@@ -131,14 +132,6 @@ function parseArgs(argv: string[]): Args {
   }
   const model = config.model ?? DEFAULT_CONFIG.model;
   return {json, tfliteOut, train, dataset, dataDir, config: {...DEFAULT_CONFIG, ...DEFAULT_EPOCHS[model], ...config}};
-}
-
-/** The 10 digit arrays of the mnist package (src/digits/<d>.json: {data: number[]}). */
-function loadDigits(): number[][] {
-  return Array.from({length: 10}, (_, d) => {
-    const file = require.resolve(`mnist/src/digits/${d}.json`);
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as {data: number[]}).data;
-  });
 }
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;

@@ -15,7 +15,7 @@ export function inputShape(kind: ModelKind): number[] {
 }
 
 /** Seeded He-normal initializers, a different seed per layer. */
-function initializers(seed: number): (layer: number) => tf.initializers.Initializer {
+function initializers(seed: number): (layer: number) => ReturnType<typeof tf.initializers.heNormal> {
   return (layer) => tf.initializers.heNormal({seed: seed * 100 + layer});
 }
 
@@ -84,5 +84,5 @@ export function createModel(kind: ModelKind, seed: number, hidden = DEFAULT_HIDD
 
 /** float32 bytes of all a model's weights (trainable or not, BatchNorm statistics included). */
 export function floatWeightBytes(model: tf.LayersModel): number {
-  return 4 * model.weights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape), 0);
+  return 4 * model.weights.reduce((sum, w) => sum + tf.util.sizeFromShape(w.shape as number[]), 0);
 }
