@@ -16,6 +16,7 @@ import {loadTFLiteModel, TFLiteData} from '../../examples/qat/tflite_runtime';
 import {FusedActivation, GraphDType, GraphOp, GraphTensor, IntGraph, Padding, QuantParams} from '../../src/export/graph';
 import {PRODUCER, writeTFLite} from '../../src/export/tflite/writer';
 
+import {mulberry32} from '../shared/random';
 import {expectThrowsNoLeak} from './jest_util';
 
 // ---------------------------------------------------------------------------------------------
@@ -72,20 +73,6 @@ function paramsFor(values: ArrayLike<number>): QuantParams {
   }
   const scale = (hi - lo) / 255 || 1;
   return perTensor(scale, Math.max(-128, Math.min(127, Math.round(-128 - lo / scale))));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Seeded data (mulberry32)
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function size(shape: number[]): number {
@@ -255,7 +242,7 @@ function finish(
 
 function fullyConnectedCase(
     seed: number, channelwise: boolean, activation: FusedActivation): Case {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'x', [8, 20], perTensor(0.05, -7));
   const w = weights(g, random, 'dense/kernel', [16, 20], 0, channelwise);
@@ -280,7 +267,7 @@ interface ConvSetup {
 }
 
 function conv2dCase({seed, channelwise, strides, dilations, padding, activation}: ConvSetup): Case {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'image', [1, 7, 6, 3], perTensor(0.04, 5));
   const w = weights(g, random, 'conv/kernel', [4, 3, 2, 3], 0, channelwise);
@@ -302,7 +289,7 @@ function conv2dCase({seed, channelwise, strides, dilations, padding, activation}
 function depthwiseCase(
     {seed, channelwise, strides, dilations, padding, activation}: ConvSetup,
     multiplier: number): Case {
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const g = new GraphBuilder();
   const inChannels = 3;
   const channels = inChannels * multiplier;
@@ -325,7 +312,7 @@ function depthwiseCase(
 }
 
 function poolCase(kind: 'maxPool2d'|'averagePool2d', padding: Padding): Case {
-  const random = rng(kind === 'maxPool2d' ? 11 : 12);
+  const random = mulberry32(kind === 'maxPool2d' ? 11 : 12);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'features', [1, 7, 5, 4], perTensor(0.02, 3));
   const filter: [number, number] = [3, 2];
@@ -342,7 +329,7 @@ function poolCase(kind: 'maxPool2d'|'averagePool2d', padding: Padding): Case {
 }
 
 function meanCase(keepDims: boolean): Case {
-  const random = rng(keepDims ? 13 : 22);
+  const random = mulberry32(keepDims ? 13 : 22);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'features', [2, 4, 5, 16], perTensor(0.03, -11));
   const axes = g.tensor('gap/axes', [2], 'int32', undefined, Int32Array.from([1, 2]));
@@ -353,7 +340,7 @@ function meanCase(keepDims: boolean): Case {
 }
 
 function reshapeCase(): Case {
-  const random = rng(14);
+  const random = mulberry32(14);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'features', [1, 2, 3, 4], perTensor(0.03, 9));
   const shape = g.tensor('flatten/shape', [2], 'int32', undefined, Int32Array.from([1, 24]));
@@ -364,7 +351,7 @@ function reshapeCase(): Case {
 }
 
 function padCase(): Case {
-  const random = rng(15);
+  const random = mulberry32(15);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'features', [1, 3, 4, 2], perTensor(0.03, -30));
   const pads = [[0, 0], [1, 2], [2, 0], [0, 0]];
@@ -376,7 +363,7 @@ function padCase(): Case {
 }
 
 function addCase(activation: FusedActivation): Case {
-  const random = rng(16);
+  const random = mulberry32(16);
   const g = new GraphBuilder();
   const a = int8Input(g, random, 'a', [2, 3, 3, 4], perTensor(0.05, 10));
   const b = int8Input(g, random, 'b', [2, 3, 3, 4], perTensor(0.02, -40));
@@ -388,7 +375,7 @@ function addCase(activation: FusedActivation): Case {
 }
 
 function concatenationCase(): Case {
-  const random = rng(17);
+  const random = mulberry32(17);
   const g = new GraphBuilder();
   const quant = perTensor(0.04, 2);
   const a = int8Input(g, random, 'a', [1, 2, 3, 2], quant);
@@ -402,7 +389,7 @@ function concatenationCase(): Case {
 }
 
 function softmaxCase(): Case {
-  const random = rng(18);
+  const random = mulberry32(18);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'logits', [4, 10], perTensor(0.06, 4));
   const beta = 1;
@@ -413,7 +400,7 @@ function softmaxCase(): Case {
 }
 
 function activationCase(kind: 'relu'|'relu6'): Case {
-  const random = rng(kind === 'relu' ? 19 : 20);
+  const random = mulberry32(kind === 'relu' ? 19 : 20);
   const g = new GraphBuilder();
   // A range past 6 on both sides, so that both clamps of RELU6 are reached.
   const x = int8Input(g, random, 'features', [2, 50], perTensor(0.07, -20));
@@ -424,7 +411,7 @@ function activationCase(kind: 'relu'|'relu6'): Case {
 }
 
 function requantizeCase(): Case {
-  const random = rng(21);
+  const random = mulberry32(21);
   const g = new GraphBuilder();
   const x = int8Input(g, random, 'x', [3, 17], perTensor(0.013, 25));
   const reference = tf.tidy(() => dequantized(x.q, x.shape, x.quant));
@@ -476,7 +463,7 @@ describe('writeTFLite: each op kind runs in TFLite and matches the float referen
 describe('writeTFLite: float32 inputs and outputs', () => {
   it('QUANTIZE -> FULLY_CONNECTED -> DEQUANTIZE takes and returns float32', async () => {
     const before = tf.memory().numTensors;
-    const random = rng(30);
+    const random = mulberry32(30);
     const g = new GraphBuilder();
     const inQuant = perTensor(0.02, -5);
     const input = g.input('x', [2, 16], 'float32');
@@ -511,7 +498,7 @@ describe('writeTFLite: float32 inputs and outputs', () => {
   });
 
   it('QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32 on their own', async () => {
-    const random = rng(31);
+    const random = mulberry32(31);
     const quant = perTensor(0.037, 12);
     const g = new GraphBuilder();
     const input = g.input('x', [40], 'float32');
@@ -615,7 +602,7 @@ class Reader {
 
 /** float32 in -> QUANTIZE -> CONV_2D (per channel) -> DEPTHWISE (per channel) -> DEQUANTIZE. */
 function structureGraph(): IntGraph {
-  const random = rng(40);
+  const random = mulberry32(40);
   const g = new GraphBuilder();
   const x = g.input('image', [1, 5, 5, 2], 'float32');
   const xq = g.tensor('image/quantized', [1, 5, 5, 2], 'int8', perTensor(0.02, 1));
