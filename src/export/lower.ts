@@ -348,7 +348,7 @@ class Lowering {
     const fold = bn != null ? batchNormFold(bn.layer, bn.path, channels, this.shape(bn.outputs[0]).length) : null;
     const kernelLayout: KernelLayout =
         {channelAxis: cls === 'DepthwiseConv2D' ? 'last' : 'first', perChannelFold: cls !== 'Dense'};
-    const kernel2d = tidy(() => kernelAs2d(kernel, channels));
+    const kernel2d = tidy(() => kernelAs2d(kernel, cls));
     let w;
     try {
       w = quantizeKernelLayer(kernel2d, bias, wrapper, inputScale, fold, kernelLayout, call.path);

@@ -15,7 +15,7 @@
  */
 import {dispose, reshape, Tensor, tensor2d, tidy} from '@tensorflow/tfjs-core';
 
-import {fakeQuantKernel, symmetricKernelRange} from '../layers';
+import {fakeQuantKernel, kernelChannelsLast, symmetricKernelRange} from '../layers';
 import {isZeroRange, nudge, quantRange, roundHalfAwayFromZero} from '../quant/nudge';
 
 import type {QuantParams} from './graph';
@@ -219,10 +219,12 @@ function quantizeBias(
 }
 
 /**
- * A kernel as [rows, output channels]: its last axis for Dense / Conv2D ([.., in, out]), its last
- * two for DepthwiseConv2D ([kh, kw, in, multiplier]: channel in * multiplier + m).
+ * A kernel as [rows, output channels], in the channel order FakeQuantWeights quantizes it
+ * (`kernelChannelsLast`: DepthwiseConv2D's channel in * multiplier + m).
  */
-export function kernelAs2d(kernel: Tensor, channels: number): Tensor {
-  return reshape(kernel, [kernel.size / channels, channels]);
+export function kernelAs2d(kernel: Tensor, className: string): Tensor {
+  const channelsLast = kernelChannelsLast(kernel, className);
+  const channels = channelsLast.shape[channelsLast.rank - 1];
+  return reshape(channelsLast, [kernel.size / channels, channels]);
 }
 
