@@ -227,16 +227,25 @@ fn fakeQuantMultiply(v: f32, r: NudgedRange, rangeIsNan: bool) -> f32 {
 }
 
 // The masks compare the raw input with the nudged bounds: inclusive in range, strict outside;
-// a NaN input or NaN bounds fail every comparison.
+// a NaN input or NaN bounds fail every comparison. The comparisons are on the bits (an order key
+// of a non-NaN float), because GPUs may flush subnormal operands of a float comparison to zero:
+// -1e-45 must stay below a nudged minimum of 0.
 struct FqMasks {
   inRange: bool,
   below: bool,
   above: bool,
 }
+fn fqOrderKey(v: f32) -> i32 {
+  let bits = bitcast<u32>(v);
+  let magnitude = i32(bits & 0x7fffffffu);
+  return select(magnitude, -magnitude, bits >= 0x80000000u);  // -0 and +0 are both 0
+}
 fn fqMasks(v: f32, r: NudgedRange, boundsAreNan: bool) -> FqMasks {
   let comparable = !(boundsAreNan || fqIsNan(v));
-  return FqMasks(comparable && v >= r.nudgedMin && v <= r.nudgedMax,
-                 comparable && v < r.nudgedMin, comparable && v > r.nudgedMax);
+  let k = fqOrderKey(v);
+  let lo = fqOrderKey(r.nudgedMin);
+  let hi = fqOrderKey(r.nudgedMax);
+  return FqMasks(comparable && k >= lo && k <= hi, comparable && k < lo, comparable && k > hi);
 }
 
 // g * 0.0 as IEEE computes it: a zero with g's sign, NaN for an infinite or NaN g.

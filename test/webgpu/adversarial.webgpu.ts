@@ -11,9 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch, sumsClose} from '../shared/compare';
+import {Problem} from '../shared/reference';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
 
 import {adversarialCases, checkCase} from './adversarial_cases';
+import {compareWithReference, Op} from './backend_suite';
 
 describe('webgpu: adversarial input', () => {
   for (const c of adversarialCases({complex64: true})) {
@@ -155,4 +157,25 @@ describe('webgpu: int32 and bool arguments (stored as i32 buffers)', () => {
     tf.dispose([x, dy, min, max, y, r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax]);
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('webgpu: subnormals', () => {
+  // Subnormal inputs on both sides of nudged bounds of 0 (GPUs may flush a comparison's subnormal
+  // operands: the masks compare bits), the smallest normals, and ranges with subnormal ends but
+  // a normal scale. Forward and input gradient bit for bit, range sums exactly (integers).
+  const x = Float32Array.from([1.4e-45, -1.4e-45, 1e-40, -1e-40, 1.1754942e-38, -1.1754942e-38,
+                               1.17549435e-38, -1.17549435e-38, 0, -0, 0.5, -0.5]);
+  const dy = Float32Array.from(x, (_, i) => i + 1);
+  const ranges: Array<[number, number]> = [
+    [0, 1], [-1, 0], [0, 0.5], [-0.25, 0], [1e-39, 1], [-1, -1e-39], [-1e-30, 1e-30], [-1, 1],
+  ];
+  for (const [min, max] of ranges) {
+    for (const op of ['Vars', 'Args', 'PerChannel'] as Op[]) {
+      it(`${op}, range [${min}, ${max}]: the cpu's answer`, async () => {
+        const p: Problem = {shape: op === 'PerChannel' ? [x.length, 1] : [x.length], x, dy,
+                            mins: [min], maxs: [max], numBits: 8, narrowRange: false};
+        expect(await compareWithReference(op, p, true)).toBeNull();
+      });
+    }
+  }
 });
