@@ -21,6 +21,12 @@ export type {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Int
  * FakeQuant ranges' scale and zero point, int8 symmetric kernels (per channel where the model
  * quantized per channel), int32 biases, BatchNormalization folded, ReLUs fused where TFLite fuses
  * them. Reads the model's weights; creates no tensor that outlives the call.
+ *
+ * Activations of fewer than 8 bits keep their grid (scale and zero point from the FakeQuant's
+ * nudged range) on int8 tensors, their 2^b levels at the top of int8: values above a range clamp
+ * as in the QAT model, values below a negative minimum only at -128 (see src/export/params.ts).
+ * Kernels of fewer bits are int8 integers in [-(2^(b-1) - 1), 2^(b-1) - 1]. Wider activations
+ * than 8 bits are an error (TFLite's 16x8 mode is not written).
  */
 export async function exportTFLite(model: LayersModel, options: ExportOptions = {}): Promise<Uint8Array> {
   return writeTFLite(lowerModel(model, options));

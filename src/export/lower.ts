@@ -51,7 +51,7 @@ export const SUPPORTED_LAYERS: readonly string[] = [
   'BatchNormalization (after a kernel layer: folded)', 'ReLU (maxValue none or 6)',
   'Activation (relu, relu6, linear, softmax)', 'Softmax', 'MaxPooling2D', 'AveragePooling2D',
   'GlobalAveragePooling2D', 'Flatten', 'Reshape', 'Add (2 inputs)', 'Concatenate', 'ZeroPadding2D',
-  'Dropout', 'nested models',
+  'Dropout (and SpatialDropout1D, AlphaDropout, GaussianDropout, GaussianNoise)', 'nested models',
 ];
 
 const KERNEL_CLASSES = new Set(['Dense', 'Conv2D', 'DepthwiseConv2D']);
@@ -116,7 +116,12 @@ class Lowering {
     Flatten: (c) => this.reshape(c),
     Reshape: (c) => this.reshape(c),
     ZeroPadding2D: (c) => this.zeroPadding(c),
+    // Identities at inference.
     Dropout: (c) => this.alias(c),
+    SpatialDropout1D: (c) => this.alias(c),
+    AlphaDropout: (c) => this.alias(c),
+    GaussianDropout: (c) => this.alias(c),
+    GaussianNoise: (c) => this.alias(c),
     Add: (c) => this.add(c),
     Concatenate: (c) => this.concatenate(c),
   };
