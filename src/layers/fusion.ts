@@ -22,7 +22,7 @@
 import {layers, Sequential} from '@tensorflow/tfjs-layers';
 import type {LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
-import {FakeQuantWeights} from './fake_quant_weights';
+import {FakeQuantWeights, KERNEL_LAYERS} from './fake_quant_weights';
 
 type Layer = InstanceType<typeof layers.Layer>;
 type LayerNode = Layer['inboundNodes'][number];
@@ -138,14 +138,16 @@ export function fusedProducers(model: LayersModel): Set<Layer> {
 }
 
 /**
- * The activation a layer applies last: a `Softmax` or `ReLU` layer's, an `Activation` layer's,
- * or the `activation` of the layer's own config (`'linear'` when it has none).
+ * The activation a layer applies last, as one TFLite op: a `Softmax` or `ReLU` layer's, an
+ * `Activation` layer's, or the `activation` config of a kernel layer (a recurrent layer's
+ * activation is inside its cell: 'linear' here).
  */
 function finalActivation(layer: Layer): string {
   const name = className(layer);
   if (name === 'Softmax') return 'softmax';
   if (name === 'ReLU') return 'relu';
-  return activationConfig(layer) ?? 'linear';
+  const appliesLast = name === 'Activation' || KERNEL_LAYERS.has(name) || name === 'SeparableConv2D';
+  return (appliesLast ? activationConfig(layer) : undefined) ?? 'linear';
 }
 
 /**

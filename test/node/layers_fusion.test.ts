@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {calibrate, FakeQuant, FakeQuantWeights, fakeQuantLayers, fusesInto, ownActivation, quantizeModel, reluKind} from '../../src/layers';
+import {calibrate, FakeQuant, FakeQuantWeights, fakeQuantLayers, fixedOutputRange, fusesInto, ownActivation, quantizeModel, reluKind} from '../../src/layers';
 
 type Range = {min: number[], max: number[]};
 
@@ -293,6 +293,15 @@ describe("TFLite's fixed output ranges (softmax, sigmoid, tanh)", () => {
     }
   });
 
+  it('fixedOutputRange: what TFLite fixes, and only that', () => {
+    expect(fixedOutputRange(tf.layers.dense({units: 1, activation: 'sigmoid'}), 8)).toEqual([0, 255 / 256]);
+    expect(fixedOutputRange(tf.layers.activation({activation: 'tanh'}), 8)).toEqual([-1, 127 / 128]);
+    expect(fixedOutputRange(tf.layers.softmax(), 16)).toEqual([0, 1 - 2 ** -16]);
+    expect(fixedOutputRange(tf.layers.simpleRNN({units: 2}), 8)).toBeNull();  // tanh inside the cell
+    expect(fixedOutputRange(tf.layers.dense({units: 1, activation: 'relu'}), 8)).toBeNull();
+    expect(fixedOutputRange(tf.layers.activation({activation: 'elu'}), 8)).toBeNull();
+  });
+
   it("a 'fixed' FakeQuant round-trips and ignores EMA training", () => {
     const fq = new FakeQuant({mode: 'fixed', initMin: 0, initMax: 255 / 256});
     fq.apply(tf.zeros([1, 2]));
@@ -376,5 +385,31 @@ describe('SeparableConv2D (MOT SeparableConvQuantize: DepthwiseConv2D, quantizer
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('save / load', () => {
+  it('a quantized model with depthwise, split separable and fixed softmax round-trips', async () => {
+    const float = tf.sequential({layers: [
+      tf.layers.depthwiseConv2d({inputShape: [5, 5, 2], kernelSize: 3, depthMultiplier: 2, name: 'dw'}),
+      tf.layers.separableConv2d({filters: 3, kernelSize: 2, depthMultiplier: 2, name: 'sep', activation: 'relu'}),
+      tf.layers.flatten(),
+      tf.layers.dense({units: 4, activation: 'softmax', name: 'out'}),
+    ]});
+    const q = quantizeModel(float, {perChannelWeights: 'conv'});
+    const x = tf.randomUniform([3, 5, 5, 2], -1, 1, 'float32', 51);
+    calibrate(q, x);
+    let artifacts: tf.io.ModelArtifacts|undefined;
+    await q.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    const topology = JSON.parse(JSON.stringify(artifacts!.modelTopology));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory({...artifacts!, modelTopology: topology}));
+    expect(classes(loaded)).toEqual(classes(q));
+    expect(fakeQuantLayers(loaded).map((l) => [l.mode, l.getRange()])).toEqual(fakeQuantLayers(q).map((l) => [l.mode, l.getRange()]));
+    expect((loaded.getLayer('quant_dw') as FakeQuantWeights).getKernelRange()).toEqual(
+        (q.getLayer('quant_dw') as FakeQuantWeights).getKernelRange());
+    expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((q.predict(x) as tf.Tensor).dataSync()));
   });
 });
