@@ -278,6 +278,31 @@ describe('exportTFLite: TFLite runs what the QAT model computed', () => {
     qat.dispose();
   });
 
+  it('SeparableConv2D (quantizeModel splits it into DepthwiseConv2D and a 1x1 Conv2D)', async () => {
+    const build = () => tf.sequential({layers: [
+      tf.layers.separableConv2d({inputShape: [8, 8, 3], filters: 5, kernelSize: 3, depthMultiplier: 2, padding: 'same'}),
+      tf.layers.reLU(),
+      tf.layers.globalAveragePooling2d({}),
+    ]});
+    const qat = quantizedModel({build}, 20);
+    expectAgreement(await exportAndCompare(qat, {}, 21));
+    qat.dispose();
+  });
+
+  it('a QAT model saved and loaded again (tf.loadLayersModel) exports the same', async () => {
+    const qat = quantizedModel({build: functional}, 18);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await qat.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    expectAgreement(await exportAndCompare(loaded, {}, 19));
+    expect(await exportTFLite(loaded)).toEqual(await exportTFLite(qat));
+    loaded.dispose();
+    qat.dispose();
+  });
+
   it('4-bit weights and activations run on int8 containers with the 4-bit grid', async () => {
     const qat = quantizedModel({build: mlp, quantize: {weightBits: 4, activationBits: 4}}, 4);
     expectAgreement(await exportAndCompare(qat, {}, 10));
