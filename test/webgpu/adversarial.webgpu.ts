@@ -159,6 +159,32 @@ describe('webgpu: int32 and bool arguments (stored as i32 buffers)', () => {
   });
 });
 
+describe('webgpu: int32 and bool arguments computed on the GPU', () => {
+  it('Vars forward and gradient read them as numbers; an unrelated add stays right', async () => {
+    const before = tf.memory().numTensors;
+    const floats = Float32Array.from({length: 2000}, (_, i) => (i % 9) - 4.5);
+    const source = tf.tensor1d(floats);
+    // int32 and bool buffers written by tfjs's own programs (truncation, comparison).
+    const [x, dy, min] = tf.tidy(() => [
+      tf.cast(tf.mul(source, 1), 'int32'), tf.greater(source, 0),
+      tf.cast(tf.mul(tf.scalar(-2.7), 1), 'int32'),
+    ]);
+    const [y, g] = await withUnrelatedAdd(() => [
+      fakeQuantWithMinMaxVars(x, min as tf.Scalar, 2),
+      fakeQuantWithMinMaxVarsGradient(dy, x, min as tf.Scalar, 2),
+    ] as const);
+    const ints = Float32Array.from(floats, v => Math.trunc(v));
+    const bools = Float32Array.from(floats, v => v > 0 ? 1 : 0);
+    await expectForward(y, refFakeQuantVars(ints, -2, 2));
+    const ref = refFakeQuantVarsGradient(bools, ints, -2, 2);
+    expect(firstMismatch(await g.backpropsWrtInput.data(), ref.backpropsWrtInput, true)).toBeNull();
+    expect(Array.from(await g.backpropWrtMin.data())).toEqual([ref.backpropWrtMin]);
+    expect(Array.from(await g.backpropWrtMax.data())).toEqual([ref.backpropWrtMax]);
+    tf.dispose([source, x, dy, min, y, g.backpropsWrtInput, g.backpropWrtMin, g.backpropWrtMax]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('webgpu: subnormals', () => {
   // Subnormal inputs on both sides of nudged bounds of 0 (GPUs may flush a comparison's subnormal
   // operands: the masks compare bits), the smallest normals, and ranges with subnormal ends but
