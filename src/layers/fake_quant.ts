@@ -142,7 +142,7 @@ export class FakeQuant extends layers.Layer {
     return tidy(() => {
       const x = singleTensor(inputs, this.name);
       if (this.calibration != null) {
-        this.observe(x, this.calibration);
+        if (this.mode !== 'fixed') this.observe(x, this.calibration);
         return x.clone();
       }
       if (this.mode === 'ema' && kwargs != null && kwargs['training'] === true) {

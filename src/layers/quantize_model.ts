@@ -548,12 +548,16 @@ export function calibrate(model: LayersModel, x: Tensor|Tensor[], options: Calib
         'calibrate: x must be a tensor (or one per model input) with at least one sample, got ' +
         `${xs.length === 0 ? 'no tensor' : xs.map((t) => t instanceof Tensor ? `shape [${t.shape}]` : typeof t).join(', ')}.`);
   }
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`calibrate: batchSize must be a positive integer, got ${JSON.stringify(options.batchSize)}.`);
+  }
   const fqs = fakeQuantLayers(model);
   const method = options.method ?? 'minmax';
   for (const fq of fqs) fq.startCalibration(method);
   let ok = false;
   try {
-    dispose(model.predict(x, {batchSize: options.batchSize ?? 256}));
+    dispose(model.predict(x, {batchSize}));
     ok = true;
   } finally {
     for (const fq of fqs) {

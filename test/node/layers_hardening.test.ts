@@ -122,6 +122,11 @@ describe('FakeQuant ranges stay finite and ordered', () => {
     for (const x of [tf.zeros([0, 2]), [] as tf.Tensor[]]) {
       expectThrowsNoLeak(() => calibrate(q, x), /calibrate: x must be a tensor .* with at least one sample/);
     }
+    const x = tf.ones([2, 2]);
+    for (const batchSize of [0, 1.5, NaN]) {
+      expectThrowsNoLeak(() => calibrate(q, x, {batchSize}), /calibrate: batchSize must be a positive integer/);
+    }
+    expectThrowsNoLeak(() => calibrate(q, x, {method: 'max' as 'minmax'}), /calibration method must be 'minmax' or 'average'/);
     expect(fakeQuantLayers(q).map((l) => l.getRange())).toEqual([{min: [-3], max: [2]}, {min: [-6], max: [6]}]);
   });
 });
