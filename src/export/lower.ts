@@ -304,29 +304,17 @@ class Lowering {
           '(e.g. Softmax) before quantizeModel.');
     }
     const x = this.int8Of(call.inputs[0], call);
-    let output = call.outputs[0];
-    let activation: FusedActivation = own === 'linear' ? 'none' : own;
-    let bn: LayerCall|null = null;
-    if (own === 'linear') {
-      const next = this.soleConsumer(output);
-      if (next != null && next.layer.getClassName() === 'BatchNormalization' && fusesInto(wrapper, next.layer)) {
-        bn = next;
-        this.absorbed.add(bn);
-        output = bn.outputs[0];
-      }
-      const relu = this.fusedRelu(bn != null ? bn.layer : wrapper, output);
-      if (relu != null) ({activation, output} = relu);
+    if (cls === 'Dense' && this.b.tensor(x).shape.length !== 2) {
+      throw new Error(
+          `lowerModel: ${describe(call)} reads a tensor of shape ${JSON.stringify(this.b.tensor(x).shape)}; ` +
+          'the int8 export takes Dense layers on [batch, features]: put a Flatten before it.');
     }
+    const {bn, activation, output} = this.fusedBlock(call, own);
     const weights = this.kernelWeights(call, cls, this.params(x).scale[0], bn);
     const out = this.int8Tensor(output, this.outputParams(output, call));
     const inputs = [x, weights.kernel, weights.bias];
     const config = inner.getConfig() as ConvConfig;
     if (cls === 'Dense') {
-      if (this.b.tensor(x).shape.length !== 2) {
-        throw new Error(
-            `lowerModel: ${describe(call)} reads a tensor of shape ${JSON.stringify(this.b.tensor(x).shape)}; ` +
-            'the int8 export takes Dense layers on [batch, features]: put a Flatten before it.');
-      }
       this.b.addOp({kind: 'fullyConnected', layerName: call.path, activation}, inputs, [out]);
     } else if (cls === 'Conv2D') {
       this.b.addOp({kind: 'conv2d', layerName: call.path, activation, ...convGeometry(config, call)}, inputs, [out]);
@@ -337,6 +325,26 @@ class Lowering {
           {kind: 'depthwiseConv2d', layerName: call.path, activation, depthMultiplier, ...convGeometry(config, call)},
           inputs, [out]);
     }
+  }
+
+  /**
+   * What TFLite fuses into a kernel layer's op: a BatchNormalization reading only its output,
+   * then a ReLU / ReLU6 (fusion.ts decides), or its own activation. `output` is the block's last
+   * value.
+   */
+  private fusedBlock(call: LayerCall, own: 'linear'|FusedActivation):
+      {bn: LayerCall|null, activation: FusedActivation, output: ValueId} {
+    if (own !== 'linear') return {bn: null, activation: own, output: call.outputs[0]};
+    let bn: LayerCall|null = null;
+    let output = call.outputs[0];
+    const next = this.soleConsumer(output);
+    if (next != null && next.layer.getClassName() === 'BatchNormalization' && fusesInto(call.layer, next.layer)) {
+      bn = next;
+      this.absorbed.add(bn);
+      output = bn.outputs[0];
+    }
+    const relu = this.fusedRelu(bn != null ? bn.layer : call.layer, output);
+    return relu != null ? {bn, ...relu} : {bn, activation: 'none', output};
   }
 
   /** The int8 kernel and int32 bias tensors of a kernel layer (BatchNorm `bn` folded in). */
