@@ -7,16 +7,21 @@ import {cast, engine, NamedAttrMap, NamedTensorMap, Rank, Tensor, tensor, Tensor
 import {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
 import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/nudge';
 
+/** A value as an error message shows it: strings quoted, so that '8' does not read as 8. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
 export function assertQuantAttrs(numBits: number, narrowRange: boolean, opName: string): void {
   if (!Number.isInteger(numBits) || numBits < MIN_NUM_BITS || numBits > MAX_NUM_BITS) {
     throw new Error(
         `${opName}: \`numBits\` must be an integer between ${MIN_NUM_BITS} and ${MAX_NUM_BITS} ` +
-        `(inclusive), as in TensorFlow, but got ${String(numBits)}.`);
+        `(inclusive), as in TensorFlow, but got ${shown(numBits)}.`);
   }
   if (typeof narrowRange !== 'boolean') {
     throw new Error(
         `${opName}: \`narrowRange\` must be a boolean (true quantizes to [1, 2^numBits - 1]), ` +
-        `but got ${String(narrowRange)}.`);
+        `but got ${shown(narrowRange)}.`);
   }
 }
 
@@ -132,7 +137,7 @@ export function assertArgsRange(min: number, max: number, opName: string): void 
   if (typeof min !== 'number' || typeof max !== 'number' || !(Math.fround(min) < Math.fround(max))) {
     throw new Error(
         `${opName}: \`min\` has to be smaller than \`max\` (both numbers), as in TensorFlow, but ` +
-        `got min ${String(min)} and max ${String(max)}.`);
+        `got min ${shown(min)} and max ${shown(max)}.`);
   }
 }
 

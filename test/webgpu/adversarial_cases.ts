@@ -168,7 +168,9 @@ function attributeErrors(op: AdversarialOp): AdversarialCase[] {
   const name = quote(OP_NAMES[op]);
   const cases: AdversarialCase[] = [];
   for (const numBits of [1, 17, 4.5, '8', NaN, null]) {
-    cases.push(errorCase(`${op}: numBits ${JSON.stringify(numBits)}`, [name, /`numBits`/],
+    // The message quotes a string, so that '8' does not read as the valid 8.
+    const shown = quote(`got ${typeof numBits === 'string' ? `"${numBits}"` : String(numBits)}.`);
+    cases.push(errorCase(`${op}: numBits ${JSON.stringify(numBits)}`, [name, /`numBits`/, shown],
                          withArg(op, p, -1, () => null, numBits)));
   }
   for (const narrowRange of ['true', 1, null]) {
