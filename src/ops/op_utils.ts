@@ -52,37 +52,45 @@ function firstElementShape(value: unknown): number[] {
 
 /**
  * Checks that a TensorLike is a number, boolean, string, TypedArray or a rectangular nested array
- * of them, as tfjs's convertToTensor does in debug mode: tf.tensor takes the shape from the first
- * element of each level and silently misreads the rest (`[[1, 2, 3], [4, 5]]` becomes a [2, 3]
- * tensor of 5 values).
+ * of them, as tfjs's convertToTensor does in debug mode (TENSORLIKE_CHECK_SHAPE_CONSISTENCY):
+ * tf.tensor takes the shape from the first element of each level and silently misreads the rest
+ * (`[[1, 2, 3], [4, 5]]` becomes a [2, 3] tensor of 5 values).
  */
 function assertTensorLike(value: unknown, argName: string, opName: string): void {
-  const shape = firstElementShape(value);
-  const first = (depth: number) => `${argName}${'[0]'.repeat(depth)}`;
-  const fail = (problem: string) => new Error(
-      `${opName}: \`${argName}\` must be a Tensor or a TensorLike (a number, boolean, TypedArray ` +
-      `or rectangular nested array of numbers), but ${problem}.`);
-  const check = (v: unknown, path: string, depth: number): void => {
-    if (depth === shape.length) {
-      if (['number', 'boolean', 'string'].includes(typeof v)) return;
-      throw fail(isNested(v) ? `it is ragged: ${argName}${path} is nested deeper than ${first(depth)}` :
-                               `${argName}${path} is ${describeValue(v)}`);
-    }
-    if (!isNested(v)) {
-      throw fail(`it is ragged: ${argName}${path} is ${describeValue(v)}, but ${first(depth)} ` +
-                 `is an array of ${shape[depth]}`);
-    }
-    if (v.length !== shape[depth]) {
-      throw fail(`it is ragged: ${argName}${path} has ${v.length} element(s), but ` +
-                 `${first(depth)} has ${shape[depth]}`);
-    }
-    if (isTypedArray(v)) {
-      if (depth + 1 === shape.length) return;
-      throw fail(`it is ragged: ${argName}${path} is a TypedArray, but ${first(depth)} is nested deeper`);
-    }
-    for (let i = 0; i < v.length; i++) check(v[i], `${path}[${i}]`, depth + 1);
-  };
-  check(value, '', 0);
+  const problem = tensorLikeProblem(value, argName, firstElementShape(value), '', 0);
+  if (problem != null) {
+    throw new Error(
+        `${opName}: \`${argName}\` must be a Tensor or a TensorLike (a number, boolean, ` +
+        `TypedArray or rectangular nested array of numbers), but ${problem}.`);
+  }
+}
+
+/** What is wrong with element `path` (at `depth`) of a TensorLike of `shape`, or null. */
+function tensorLikeProblem(
+    v: unknown, argName: string, shape: number[], path: string, depth: number): string|null {
+  const here = `${argName}${path}`;
+  const first = `${argName}${'[0]'.repeat(depth)}`;
+  if (depth === shape.length) {
+    if (['number', 'boolean', 'string'].includes(typeof v)) return null;
+    return isNested(v) ? `it is ragged: ${here} is nested deeper than ${first}` :
+                         `${here} is ${describeValue(v)}`;
+  }
+  if (!isNested(v)) {
+    return `it is ragged: ${here} is ${describeValue(v)}, but ${first} is an array of ` +
+        `${shape[depth]}`;
+  }
+  if (v.length !== shape[depth]) {
+    return `it is ragged: ${here} has ${v.length} element(s), but ${first} has ${shape[depth]}`;
+  }
+  if (isTypedArray(v)) {
+    if (depth + 1 === shape.length) return null;
+    return `it is ragged: ${here} is a TypedArray, but ${first} is nested deeper`;
+  }
+  for (let i = 0; i < v.length; i++) {
+    const problem = tensorLikeProblem(v[i], argName, shape, `${path}[${i}]`, depth + 1);
+    if (problem != null) return problem;
+  }
+  return null;
 }
 
 /**
