@@ -200,7 +200,7 @@ struct Params {
 `;
 
 /** The fused gradient's inputs, in binding order (1..4). */
-export const FUSED_GRADIENT_INPUTS = ['gradients', 'x', 'rangeMin', 'rangeMax'] as const;
+const FUSED_GRADIENT_INPUTS = ['gradients', 'x', 'rangeMin', 'rangeMax'] as const;
 
 /**
  * Bindings: 1 gradients, 2 x, 3 rangeMin, 4 rangeMax (read, declared with `types`: what their
