@@ -364,7 +364,7 @@ class Lowering {
     const kernel2d = tidy(() => kernelAs2d(kernel, cls));
     let w;
     try {
-      w = quantizeKernelLayer(kernel2d, bias, wrapper, inputScale, fold, kernelLayout, call.path);
+      w = quantizeKernelLayer(kernel2d, bias, wrapper, inputScale, fold, kernelLayout, `lowerModel: ${describeKernel(call)}`);
     } finally {
       dispose(kernel2d);
     }
@@ -559,6 +559,12 @@ function assertChannelsLast(config: {dataFormat?: string}, call: LayerCall): voi
   if (config.dataFormat != null && config.dataFormat !== 'channelsLast') {
     throw new Error(`lowerModel: ${describe(call)} is ${config.dataFormat}; TFLite takes channelsLast (NHWC).`);
   }
+}
+
+/** "layer quant_conv1 (FakeQuantWeights around Conv2D conv1)". */
+function describeKernel(call: LayerCall): string {
+  const inner = unwrapLayer(call.layer);
+  return `layer ${call.path} (${call.layer.getClassName()} around ${inner.getClassName()} ${inner.name})`;
 }
 
 /** "layer conv1 (Conv2D)": the layer's path and class. */

@@ -80,14 +80,14 @@ export function batchNormFold(bn: Layer, path: string, channels: number, rank: n
   const axis = Array.isArray(config.axis) ? config.axis : [config.axis ?? -1];
   if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank - 1)) {
     throw new Error(
-        `BatchNormalization ${path}: only the channel (last) axis can be folded into the kernel, ` +
+        `lowerModel: BatchNormalization ${path}: only the channel (last) axis can be folded into the kernel, ` +
         `got axis ${JSON.stringify(config.axis)}.`);
   }
   const read = (name: string, fallback: number): Float64Array => {
     const t = layerWeight(bn, name);
     if (t == null) return new Float64Array(channels).fill(fallback);
     if (t.size !== channels) {
-      throw new Error(`BatchNormalization ${path}: ${name} has ${t.size} values, the kernel ${channels} channels.`);
+      throw new Error(`lowerModel: BatchNormalization ${path}: ${name} has ${t.size} values, the kernel ${channels} channels.`);
     }
     return Float64Array.from(t.dataSync());
   };
@@ -107,23 +107,24 @@ export function batchNormFold(bn: Layer, path: string, channels: number, rank: n
  * @param bias the float bias, or null (zeros).
  * @param inputScale the scale of the layer's int8 input.
  * @param bn the BatchNormalization folded in, or null.
+ * @param context names the layer in errors.
  */
 export function quantizeKernelLayer(
     kernel2d: Tensor, bias: Tensor|null, k: KernelQuantizer, inputScale: number, bn: BatchNormFold|null,
-    kernelLayout: KernelLayout, path: string): IntWeights {
-  let grid = kernelGrid(kernel2d, k, path);
+    kernelLayout: KernelLayout, context: string): IntWeights {
+  let grid = kernelGrid(kernel2d, k, context);
   let floatBias = bias != null ? Float64Array.from(bias.dataSync()) : new Float64Array(grid.channels);
   let perChannel = k.perChannel;
   if (bn != null) {
     perChannel = perChannel || kernelLayout.perChannelFold;
-    grid = perChannel ? foldIntoScales(grid, bn.factor) : requantizeFolded(grid, bn.factor, k, path);
+    grid = perChannel ? foldIntoScales(grid, bn.factor) : requantizeFolded(grid, bn.factor, k, context);
     floatBias = floatBias.map((b, c) => b * bn.factor[c] + bn.shift[c]);
   }
   const weightQuant: QuantParams = {scale: grid.scales, zeroPoint: grid.scales.map(() => 0)};
   if (perChannel) weightQuant.axis = kernelLayout.channelAxis === 'first' ? 0 : 3;
   return {
     kernel: {data: layout(grid, kernelLayout.channelAxis), quant: weightQuant},
-    bias: quantizeBias(floatBias, grid, inputScale, perChannel, path),
+    bias: quantizeBias(floatBias, grid, inputScale, perChannel, context),
   };
 }
 
@@ -131,7 +132,7 @@ export function quantizeKernelLayer(
  * The integers of the fake-quantized kernel: `fakeQuantKernel` as FakeQuantWeights computes it,
  * divided by each channel's nudged scale, checked to be integers in [-127, 127].
  */
-function kernelGrid(kernel2d: Tensor, k: KernelQuantizer, path: string): KernelGrid {
+function kernelGrid(kernel2d: Tensor, k: KernelQuantizer, context: string): KernelGrid {
   const [rows, channels] = kernel2d.shape;
   const [quantized, lo, hi] = tidy(() => {
     const [lo, hi] = symmetricKernelRange(kernel2d, k.numBits, k.perChannel, k.narrowRange);
@@ -156,7 +157,7 @@ function kernelGrid(kernel2d: Tensor, k: KernelQuantizer, path: string): KernelG
     q[i] = Math.round(values[i] / scale);
     if (f32(q[i] * scale) !== values[i] || Math.abs(q[i]) > WEIGHT_MAX) {
       throw new Error(
-          `${path}: the fake-quantized kernel value ${values[i]} is not an integer in ` +
+          `${context}: the fake-quantized kernel value ${values[i]} is not an integer in ` +
           `[-${WEIGHT_MAX}, ${WEIGHT_MAX}] times its scale ${scale} (TFLite's int8 weights are ` +
           'symmetric): quantize kernels with narrowRange: true, as quantizeModel does.');
     }
@@ -178,11 +179,11 @@ function foldIntoScales(grid: KernelGrid, factor: Float64Array): KernelGrid {
 }
 
 /** Per-tensor folding: the folded float kernel, fake-quantized again per tensor. */
-function requantizeFolded(grid: KernelGrid, factor: Float64Array, k: KernelQuantizer, path: string): KernelGrid {
+function requantizeFolded(grid: KernelGrid, factor: Float64Array, k: KernelQuantizer, context: string): KernelGrid {
   const folded = Float32Array.from(grid.q, (v, i) => v * grid.scales[0] * factor[i % grid.channels]);
   const t = tensor2d(folded, [grid.rows, grid.channels]);
   try {
-    return kernelGrid(t, k, path);
+    return kernelGrid(t, k, context);
   } finally {
     t.dispose();
   }
@@ -200,7 +201,7 @@ function layout(grid: KernelGrid, channelAxis: KernelLayout['channelAxis']): Int
 
 /** int32 bias on scale inputScale * weightScale[c] (float32, as the file stores it), zero point 0. */
 function quantizeBias(
-    bias: Float64Array, grid: KernelGrid, inputScale: number, perChannel: boolean, path: string):
+    bias: Float64Array, grid: KernelGrid, inputScale: number, perChannel: boolean, context: string):
     {data: Int32Array, quant: QuantParams} {
   const scales = grid.scales.map((s) => f32(inputScale * s));
   const data = new Int32Array(bias.length);
@@ -208,7 +209,7 @@ function quantizeBias(
     const v = roundHalfAwayFromZero(b / scales[scales.length === 1 ? 0 : c]);
     if (!(Math.abs(v) <= INT32_MAX)) {
       throw new Error(
-          `${path}: the bias ${b} of channel ${c} does not fit int32 on the scale ` +
+          `${context}: the bias ${b} of channel ${c} does not fit int32 on the scale ` +
           `${scales[scales.length === 1 ? 0 : c]} (input scale times weight scale).`);
     }
     data[c] = v;

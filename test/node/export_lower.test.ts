@@ -331,4 +331,19 @@ describe('lowerModel: structure', () => {
     expect(fcs[1].layerName).toBe('quant_head');
     qat.dispose();
   });
+
+  it('a nested model applied twice: two copies of its ops, the second path numbered', () => {
+    const base = tf.sequential({name: 'base', layers: [tf.layers.dense({inputShape: [3], units: 3, name: 'inner'})]});
+    const x1 = tf.input({shape: [3]});
+    const x2 = tf.input({shape: [3]});
+    const sum = tf.layers.add().apply([base.apply(x1), base.apply(x2)] as tf.SymbolicTensor[]) as tf.SymbolicTensor;
+    const qat = quantized(tf.model({inputs: [x1, x2], outputs: sum}));
+    const g = lowerModel(qat);
+    expect(g.inputs.length).toBe(2);
+    const fcs = opsOf(g, 'fullyConnected');
+    expect(fcs.map((o) => o.layerName)).toEqual(['base_quantized/quant_inner', 'base_quantized_1/quant_inner']);
+    // One set of weights, written for each application.
+    expect(tensorOf(g, fcs[0].inputs[1]).data).toEqual(tensorOf(g, fcs[1].inputs[1]).data);
+    qat.dispose();
+  });
 });

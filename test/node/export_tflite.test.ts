@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {loadTFLiteModel, TFLiteData, TFLiteModel, TFLiteQuantization} from '../../examples/qat/tflite_runtime';
 import {exportTFLite, ExportOptions} from '../../src/export';
-import {calibrate, FakeQuant, quantizeModel, QuantizeModelOptions} from '../../src/layers';
+import {calibrate, FakeQuant, FakeQuantWeights, quantizeModel, QuantizeModelOptions} from '../../src/layers';
 import {nudge, quantRange} from '../../src/quant/nudge';
 import {mulberry32} from '../shared/random';
 
@@ -387,6 +387,26 @@ describe('exportTFLite: errors', () => {
     const qat = quantizedModel({build}, 17);
     await expectRejects(qat, {}, /layer quant_dw/, /dilationRate/, /dilation 1/);
     qat.dispose();
+  });
+
+  it('a kernel that is not fake-quantized, and one off TFLite\'s symmetric int8 grid', async () => {
+    const plain = tf.sequential({layers: [
+      new FakeQuant({inputShape: [3], initMin: -1, initMax: 1}),
+      tf.layers.dense({units: 2, name: 'plain'}),
+      new FakeQuant({}),
+    ]});
+    await expectRejects(plain, {}, /layer plain \(Dense\)/, /not fake-quantized/, /FakeQuantWeights/);
+    plain.dispose();
+    // Two's-complement (not narrow) weights: the most negative one lands on -128.
+    const dense = tf.layers.dense({units: 2, name: 'wide'});
+    const wide = tf.sequential({layers: [
+      new FakeQuant({inputShape: [3], initMin: -1, initMax: 1}),
+      new FakeQuantWeights({layer: dense, narrowRange: false}),
+      new FakeQuant({}),
+    ]});
+    dense.setWeights([tf.tensor2d([[-1, 0.5], [0.25, -0.5], [0.1, 0.2]]), tf.zeros([2])]);
+    await expectRejects(wide, {}, /wide/, /not an integer in \[-127, 127\]/, /narrowRange: true/);
+    wide.dispose();
   });
 
   it('a BatchNormalization that follows no kernel layer', async () => {
