@@ -174,11 +174,11 @@ describe('DepthwiseConv2D', () => {
 describe("perChannelWeights: 'conv' (TF MOT's default scheme) and Conv2DTranspose", () => {
   it('per channel for Conv2D and DepthwiseConv2D, per tensor for Dense and Conv2DTranspose', () => {
     const float = tf.sequential({layers: [
-      tf.layers.conv2d({inputShape: [6, 6, 2], filters: 3, kernelSize: 3, name: 'conv'}),
-      tf.layers.depthwiseConv2d({kernelSize: 1, name: 'dw'}),
-      tf.layers.conv2dTranspose({filters: 2, kernelSize: 2, strides: 2, name: 'up'}),
+      tf.layers.conv2d({inputShape: [6, 6, 2], filters: 3, kernelSize: 3, name: 'conv', kernelInitializer: tf.initializers.glorotUniform({seed: 45})}),
+      tf.layers.depthwiseConv2d({kernelSize: 1, name: 'dw', depthwiseInitializer: tf.initializers.glorotUniform({seed: 46})}),
+      tf.layers.conv2dTranspose({filters: 2, kernelSize: 2, strides: 2, name: 'up', kernelInitializer: tf.initializers.glorotUniform({seed: 47})}),
       tf.layers.flatten(),
-      tf.layers.dense({units: 3, name: 'fc'}),
+      tf.layers.dense({units: 3, name: 'fc', kernelInitializer: tf.initializers.glorotUniform({seed: 48})}),
     ]});
     const perChannel = (q: tf.LayersModel) =>
         q.layers.filter((l) => l instanceof FakeQuantWeights).map((l) => [l.name, (l as FakeQuantWeights).perChannel]);
@@ -199,7 +199,10 @@ describe("perChannelWeights: 'conv' (TF MOT's default scheme) and Conv2DTranspos
 
   it('Conv2DTranspose computes with its per-tensor quantized kernel', () => {
     const float = tf.sequential({layers: [
-      tf.layers.conv2dTranspose({inputShape: [2, 2, 1], filters: 2, kernelSize: 2, strides: 2, useBias: false, name: 'up'}),
+      tf.layers.conv2dTranspose({
+        inputShape: [2, 2, 1], filters: 2, kernelSize: 2, strides: 2, useBias: false, name: 'up',
+        kernelInitializer: tf.initializers.glorotUniform({seed: 44}),
+      }),
     ]});
     const q = quantizeModel(float, {quantizeInputs: false});
     const x = tf.tensor4d([0.5, -1, 0.25, 2], [1, 2, 2, 1]);
@@ -391,10 +394,13 @@ describe('SeparableConv2D (MOT SeparableConvQuantize: DepthwiseConv2D, quantizer
 describe('save / load', () => {
   it('a quantized model with depthwise, split separable and fixed softmax round-trips', async () => {
     const float = tf.sequential({layers: [
-      tf.layers.depthwiseConv2d({inputShape: [5, 5, 2], kernelSize: 3, depthMultiplier: 2, name: 'dw'}),
-      tf.layers.separableConv2d({filters: 3, kernelSize: 2, depthMultiplier: 2, name: 'sep', activation: 'relu'}),
+      tf.layers.depthwiseConv2d({inputShape: [5, 5, 2], kernelSize: 3, depthMultiplier: 2, name: 'dw', depthwiseInitializer: tf.initializers.glorotUniform({seed: 52})}),
+      tf.layers.separableConv2d({
+        filters: 3, kernelSize: 2, depthMultiplier: 2, name: 'sep', activation: 'relu',
+        depthwiseInitializer: tf.initializers.glorotUniform({seed: 53}), pointwiseInitializer: tf.initializers.glorotUniform({seed: 54}),
+      }),
       tf.layers.flatten(),
-      tf.layers.dense({units: 4, activation: 'softmax', name: 'out'}),
+      tf.layers.dense({units: 4, activation: 'softmax', name: 'out', kernelInitializer: tf.initializers.glorotUniform({seed: 55})}),
     ]});
     const q = quantizeModel(float, {perChannelWeights: 'conv'});
     const x = tf.randomUniform([3, 5, 5, 2], -1, 1, 'float32', 51);
