@@ -27,7 +27,8 @@ export interface QuantizeModelOptions {
    *   tensor for Dense, whose per-channel fully connected layers some int8 runtimes reject;
    * - `false`: per tensor everywhere.
    * DepthwiseConv2D channels are its in * multiplier outputs (TFLite's per-channel axis). MOT's
-   * own depthwise quantizer ranges over the multiplier axis only, one range for a multiplier of 1.
+   * own depthwise quantizer ranges over the multiplier axis only, one range for a multiplier of 1
+   * (tensorflow/model-optimization#808); TFLite's converter then requantizes per channel.
    */
   perChannelWeights?: boolean|'conv';
   /** How activation ranges are set: `'ema'` (default) or `'learned'`. See `FakeQuant`. */
