@@ -18,6 +18,9 @@
  * ReLU6 (`ReLU({maxValue: 6})`, `Activation('relu6')`) fuses wherever ReLU does, as TFLite's
  * RELU6 fused activation (MOT matches any `ReLU` config there). Conv1D is not fused: MOT's
  * patterns leave it out (TFLite runs it as a reshaped CONV_2D), so its output is quantized.
+ *
+ * Also here: `fixedOutputRange`, the outputs whose int8 parameters TFLite fixes (softmax,
+ * sigmoid, tanh), which quantizeModel gives a fixed-range quantizer.
  */
 import {layers, Sequential} from '@tensorflow/tfjs-layers';
 import type {LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';

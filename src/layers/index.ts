@@ -15,5 +15,5 @@ import '../index';
 
 export {MIN_RANGE, FakeQuant, FakeQuantArgs, RangeMode, CalibrationMethod} from './fake_quant';
 export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, KERNEL_LAYERS, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
-export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, ownActivation, ReluKind, reluKind, unwrapLayer} from './fusion';
+export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, isFusingKernelLayer, ownActivation, ReluKind, reluKind, unwrapLayer} from './fusion';
 export {quantizeModel, QuantizeModelOptions, calibrate, CalibrateOptions, fakeQuantLayers} from './quantize_model';
