@@ -259,7 +259,8 @@ describe('lowerModel: structure', () => {
       tf.layers.conv2d({filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu'}),
       tf.layers.maxPooling2d({poolSize: 2, strides: 1}),
       tf.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same', name: 'avg_same'}),
-      tf.layers.averagePooling2d({poolSize: [2, 1], strides: 1, name: 'avg_valid'}),
+      tf.layers.averagePooling2d({poolSize: [1, 2], strides: 1, name: 'avg_valid'}),
+      tf.layers.averagePooling2d({poolSize: 2, strides: 2, padding: 'same', name: 'avg_last'}),
       tf.layers.dropout({rate: 0.5}),
       tf.layers.globalAveragePooling2d({}),
       tf.layers.reshape({targetShape: [3, 1]}),
@@ -268,12 +269,14 @@ describe('lowerModel: structure', () => {
     // Ranges of their own after the average poolings (calibration may give them their input's).
     layer<FakeQuant>(qat, 'avg_same_fq').setRange(0, 0.75);
     layer<FakeQuant>(qat, 'avg_valid_fq').setRange(0, 0.5);
+    // The last pooling keeps its input's parameters (its quantizer's range is the one before).
+    layer<FakeQuant>(qat, 'avg_last_fq').setRange(0, 0.5);
     const g = lowerModel(qat, {batchSize: 2});
     expect(g.ops.map((o) => o.kind)).toEqual([
-      'quantize', 'pad', 'conv2d', 'maxPool2d', 'averagePool2d', 'quantize', 'depthwiseConv2d', 'mean', 'reshape',
-      'reshape', 'dequantize',
+      'quantize', 'pad', 'conv2d', 'maxPool2d', 'averagePool2d', 'quantize', 'depthwiseConv2d', 'depthwiseConv2d',
+      'mean', 'reshape', 'reshape', 'dequantize',
     ]);
-    const [, pad, conv, maxPool, avgSame, requantize, avgValid, mean, reshape] = g.ops;
+    const [, pad, conv, maxPool, avgSame, requantize, avgValid, avgLast, mean, reshape] = g.ops;
     expect(Array.from(tensorOf(g, pad.inputs[1]).data!)).toEqual([0, 0, 1, 2, 0, 1, 0, 0]);
     expect(tensorOf(g, pad.outputs[0]).shape).toEqual([2, 9, 7, 2]);
     expect(conv).toMatchObject({strides: [2, 2], padding: 'same', dilations: [1, 1], activation: 'relu'});
@@ -285,9 +288,15 @@ describe('lowerModel: structure', () => {
     expect(tensorOf(g, requantize.outputs[0]).quant).not.toEqual(tensorOf(g, requantize.inputs[0]).quant);
     // The valid one: a depthwise convolution by 1/2 (127 on the scale 1/254).
     const k = tensorOf(g, avgValid.inputs[1]);
-    expect(k.shape).toEqual([1, 2, 1, 3]);
+    expect(k.shape).toEqual([1, 1, 2, 3]);
     expect(Array.from(k.data!)).toEqual(new Array(6).fill(127));
     expect(k.quant!.scale[0] * 127).toBeCloseTo(0.5, 7);
+    expect(Array.from(tensorOf(g, avgValid.inputs[2]).data!)).toEqual([0, 0, 0]);
+    // 'same' that pads nothing (2x2, stride 2, even size) is valid; equal scales: a tie-breaking
+    // bias of one unit (ties up, as TF's rounding).
+    expect(avgLast).toMatchObject({strides: [2, 2], padding: 'valid'});
+    expect(tensorOf(g, avgLast.outputs[0]).quant).toEqual(tensorOf(g, avgLast.inputs[0]).quant);
+    expect(Array.from(tensorOf(g, avgLast.inputs[2]).data!)).toEqual([1, 1, 1]);
     expect(Array.from(tensorOf(g, mean.inputs[1]).data!)).toEqual([1, 2]);
     expect(mean).toMatchObject({keepDims: false});
     expect(Array.from(tensorOf(g, reshape.inputs[1]).data!)).toEqual([2, 3, 1]);
