@@ -373,6 +373,16 @@ describe('exportTFLite: errors', () => {
     qat.dispose();
   });
 
+  it('a per-channel activation quantizer (TFLite activations are per tensor)', async () => {
+    const model = tf.sequential({layers: [
+      new FakeQuant({inputShape: [3], perChannel: true, name: 'pc'}),
+      new FakeQuantWeights({layer: tf.layers.dense({units: 2})}),
+      new FakeQuant({}),
+    ]});
+    await expectRejects(model, {}, /FakeQuant pc/, /per channel/, /perChannel: false/);
+    model.dispose();
+  });
+
   it('an activation the int8 export does not support (split out of its layer by quantizeModel)', async () => {
     const build = () => tf.sequential({layers: [tf.layers.dense({inputShape: [4], units: 3, activation: 'tanh', name: 'd'})]});
     const qat = quantizedModel({build}, 14);
