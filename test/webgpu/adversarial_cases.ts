@@ -319,6 +319,24 @@ const ODD_RANGES: Array<[number, number]> = [
   [-3, -0.5], [-1e4, 1e4],
 ];
 
+/**
+ * One tensor passed as two arguments (the same buffer bound twice): gradients and inputs for the
+ * gradient ops, min and max (a range min == max) for Vars and PerChannel; none for Args.
+ */
+function aliasedCases(op: AdversarialOp): AdversarialCase[] {
+  if (op === 'Args') return [];
+  const names = tensorArgNames(op);
+  const [first, second] = isGradient(op) ? ['gradients', 'inputs'] : ['min', 'max'];
+  const base = baseProblem();
+  const p = isGradient(op) ? {...base, dy: base.x} : {...base, maxs: base.mins};
+  return [valueCase(`${op}: \`${first}\` and \`${second}\` are one tensor`, op, p, () => {
+    const inputs = argTensors(op, p);
+    const args: unknown[] = [...inputs];
+    args[names.indexOf(second)] = inputs[names.indexOf(first)];
+    return {inputs, args};
+  })];
+}
+
 function valueCases(op: AdversarialOp): AdversarialCase[] {
   const p = baseProblem();
   const cases = [valueCase(`${op}: Tensor arguments`, op, p)];
@@ -326,6 +344,7 @@ function valueCases(op: AdversarialOp): AdversarialCase[] {
                        () => ({inputs: [], args: asTensorLikes(op, p)})));
   const ints = integerProblem();
   cases.push(valueCase(`${op}: int32 and bool tensors`, op, ints, () => integerArgs(op, ints)));
+  cases.push(...aliasedCases(op));
   for (const shape of [[0, 3], [2, 0, 3]]) {
     const empty = baseProblem({shape, x: new Float32Array(0), dy: new Float32Array(0)});
     cases.push(valueCase(`${op}: empty inputs of shape [${shape}]`, op, empty));
