@@ -226,7 +226,8 @@ function functional(): tf.LayersModel {
 
 /**
  * A Sequential base (Conv -> BN -> ReLU, Depthwise -> ReLU) nested in a functional model, then
- * AveragePooling2D (same), GlobalAveragePooling2D, Dense -> Softmax.
+ * AveragePooling2D (same, padding: TFLite's AVERAGE_POOL_2D), GlobalAveragePooling2D, Dense ->
+ * Softmax.
  */
 function nested(): tf.LayersModel {
   const base = tf.sequential({name: 'base', layers: [
@@ -237,7 +238,7 @@ function nested(): tf.LayersModel {
   ]});
   const x = tf.input({shape: [8, 8, 3]});
   const y = base.apply(x) as tf.SymbolicTensor;
-  const pooled = tf.layers.averagePooling2d({poolSize: 2, padding: 'same'}).apply(y) as tf.SymbolicTensor;
+  const pooled = tf.layers.averagePooling2d({poolSize: 3, strides: 1, padding: 'same'}).apply(y) as tf.SymbolicTensor;
   const gap = tf.layers.globalAveragePooling2d({}).apply(pooled) as tf.SymbolicTensor;
   const probs = tf.layers.softmax().apply(tf.layers.dense({units: 3}).apply(gap)) as tf.SymbolicTensor;
   return tf.model({inputs: x, outputs: probs});
