@@ -104,25 +104,37 @@ function assertInputs(node: FakeQuantGraphNode, op: string, count: number): void
   }
 }
 
+/** Runs the op, naming the graph node in its errors (e.g. a PerChannel range of the wrong size). */
+function runForNode(node: FakeQuantGraphNode, op: string, run: () => Tensor): Tensor {
+  try {
+    return run();
+  } catch (e) {
+    throw new Error(`tfjs-fake-quant: ${describeNode(node, op)}: ${(e as Error).message}`);
+  }
+}
+
 export const graphExecutors: {[op: string]: (node: FakeQuantGraphNode) => Tensor} = {
   [FakeQuantWithMinMaxVars]: node => {
-    assertInputs(node, FakeQuantWithMinMaxVars, 3);
-    return fakeQuantWithMinMaxVars(
-        node.inputs[0], node.inputs[1] as Scalar, node.inputs[2] as Scalar,
-        ...quantAttrs(node, FakeQuantWithMinMaxVars));
+    const op = FakeQuantWithMinMaxVars;
+    assertInputs(node, op, 3);
+    const attrs = quantAttrs(node, op);
+    return runForNode(node, op, () => fakeQuantWithMinMaxVars(
+        node.inputs[0], node.inputs[1] as Scalar, node.inputs[2] as Scalar, ...attrs));
   },
   [FakeQuantWithMinMaxArgs]: node => {
     const op = FakeQuantWithMinMaxArgs;
     assertInputs(node, op, 1);
-    return fakeQuantWithMinMaxArgs(
-        node.inputs[0], readAttr(node, op, 'min', 'float', -6) as number,
-        readAttr(node, op, 'max', 'float', 6) as number, ...quantAttrs(node, op));
+    const min = readAttr(node, op, 'min', 'float', -6) as number;
+    const max = readAttr(node, op, 'max', 'float', 6) as number;
+    const attrs = quantAttrs(node, op);
+    return runForNode(node, op, () => fakeQuantWithMinMaxArgs(node.inputs[0], min, max, ...attrs));
   },
   [FakeQuantWithMinMaxVarsPerChannel]: node => {
-    assertInputs(node, FakeQuantWithMinMaxVarsPerChannel, 3);
-    return fakeQuantWithMinMaxVarsPerChannel(
-        node.inputs[0], node.inputs[1] as Tensor1D, node.inputs[2] as Tensor1D,
-        ...quantAttrs(node, FakeQuantWithMinMaxVarsPerChannel));
+    const op = FakeQuantWithMinMaxVarsPerChannel;
+    assertInputs(node, op, 3);
+    const attrs = quantAttrs(node, op);
+    return runForNode(node, op, () => fakeQuantWithMinMaxVarsPerChannel(
+        node.inputs[0], node.inputs[1] as Tensor1D, node.inputs[2] as Tensor1D, ...attrs));
   },
 };
 

@@ -109,8 +109,9 @@ describe('graph attributes', () => {
   it('"-Infinity" and "NaN" are proto3 JSON floats', () => {
     expect(firstMismatch(run('non_finite_strings') as Float32Array,
                          refFakeQuantArgs(X, -Infinity, 1.5, 8, false))).toBeNull();
-    // NaN is a float, which Args then rejects as a range (as TF does).
-    expect(run('nan_min')).toMatch(/`min` has to be smaller than `max`/);
+    // NaN is a float, which Args then rejects as a range (as TF does), naming the node.
+    expect(run('nan_min')).toMatch(
+        /graph node 'nan_min' \(FakeQuantWithMinMaxArgs\): fakeQuantWithMinMaxArgs: `min` has to be smaller than `max`/);
   });
 
   it('an integral num_bits written as a float is read', () => {
