@@ -328,6 +328,18 @@ describe('lowerModel: structure', () => {
     qat.dispose();
   });
 
+  it('batch size: the model\'s fixed one by default, 1 otherwise; another is an error', () => {
+    const fixed = quantized(tf.sequential({layers: [tf.layers.dense({batchInputShape: [2, 3], units: 2})]}));
+    expect(tensorOf(lowerModel(fixed), lowerModel(fixed).inputs[0]).shape).toEqual([2, 3]);
+    expect(() => lowerModel(fixed, {batchSize: 3})).toThrow(/fixed batch size 2, the export 3/);
+    fixed.dispose();
+    const free = quantized(tf.sequential({layers: [tf.layers.dense({inputShape: [3], units: 2})]}));
+    const g = lowerModel(free);
+    expect(tensorOf(g, g.inputs[0]).shape).toEqual([1, 3]);
+    expect(tensorOf(g, g.outputs[0]).shape).toEqual([1, 2]);
+    free.dispose();
+  });
+
   it('nested models are inlined, their layers named by path', () => {
     const base = tf.sequential({name: 'base', layers: [tf.layers.dense({inputShape: [3], units: 4, name: 'inner'})]});
     const x = tf.input({shape: [3]});
