@@ -11,9 +11,11 @@
 import type {LayersModel} from '@tensorflow/tfjs-layers';
 
 import {ExportOptions, lowerModel} from './lower';
+import {ONNXLayout, writeONNX} from './onnx/writer';
 import {writeTFLite} from './tflite/writer';
 
 export {ExportOptions, IOType, lowerModel, SUPPORTED_LAYERS} from './lower';
+export type {ONNXLayout} from './onnx/writer';
 export type {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, IntGraph, Padding, QuantParams} from './graph';
 
 /**
@@ -30,4 +32,34 @@ export type {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Int
  */
 export async function exportTFLite(model: LayersModel, options: ExportOptions = {}): Promise<Uint8Array> {
   return writeTFLite(lowerModel(model, options));
+}
+
+export interface ONNXExportOptions extends ExportOptions {
+  /**
+   * The layout of 4-D inputs and outputs: `'NHWC'` (default: as the TF.js model, with Transposes
+   * to and from ONNX's NCHW at the edges of the graph) or `'NCHW'` (ONNX's convention).
+   */
+  layout?: ONNXLayout;
+}
+
+/**
+ * The ONNX model (opset 13, IR version 7) of a quantized Layers model in QDQ form, as ONNX
+ * Runtime's quantizer writes it: each int8 activation a QuantizeLinear / DequantizeLinear pair
+ * with the FakeQuant range's scale and zero point, int8 kernels (per axis where the model
+ * quantized per channel) and int32 biases behind DequantizeLinear, float ops between, so that
+ * ONNX Runtime fuses them into its integer kernels (QLinearConv, QGemm, QLinearAdd, ...). The
+ * same layers, options (`inputType` / `outputType` `'int8'`: int8 graph inputs / outputs) and
+ * errors as `exportTFLite`; inputs and outputs keep the model's names. The batch dimension is
+ * dynamic (named 'batch') unless `batchSize` fixes it. Inside the graph images are NCHW;
+ * `layout` sets the inputs' and outputs'.
+ *
+ * In ONNX Runtime on x86 CPUs with AVX2 but no VNNI, set the session option
+ * `session.x64quantprecision: '1'` (`extra: {session: {x64quantprecision: '1'}}` in
+ * onnxruntime-node / -web): its default U8S8 kernels add products in saturating 16-bit pairs,
+ * which full 8-bit weights overflow (measured here: 14-96% of outputs within one step instead of
+ * 100%). A tensor read by several ops keeps ORT 1.30's x86 kernels on float for its readers.
+ */
+export async function exportONNX(model: LayersModel, options: ONNXExportOptions = {}): Promise<Uint8Array> {
+  const {layout, ...lowering} = options;
+  return writeONNX(lowerModel(model, lowering), {layout, dynamicBatch: options.batchSize == null});
 }
