@@ -16,6 +16,7 @@ import {writeTFLite} from './tflite/writer';
 
 export {ExportOptions, IOType, lowerModel, SUPPORTED_LAYERS} from './lower';
 export type {ONNXLayout} from './onnx/writer';
+export {saveQuantized, SaveQuantizedOptions} from './tfjs/save_quantized';
 export type {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, IntGraph, Padding, QuantParams} from './graph';
 
 /**
