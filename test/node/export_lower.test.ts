@@ -9,36 +9,17 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {GraphOp, GraphTensor, IntGraph, lowerModel} from '../../src/export';
-import {calibrate, FakeQuant, FakeQuantWeights, fakeQuantKernel, quantizeModel, QuantizeModelOptions} from '../../src/layers';
+import {FakeQuant, FakeQuantWeights, fakeQuantKernel, QuantizeModelOptions} from '../../src/layers';
 import {nudge, quantRange} from '../../src/quant/nudge';
-import {mulberry32} from '../shared/random';
+
+import {quantizedModel} from './export_models';
 
 type Layer = tf.layers.Layer;
 const f32 = Math.fround;
 
-function randomizeWeights(model: tf.LayersModel, seed: number): void {
-  const random = mulberry32(seed);
-  for (const w of model.weights) {
-    const shape = w.shape as number[];
-    const n = shape.reduce((a, b) => a * b, 1);
-    const name = w.originalName;
-    const draw = name.endsWith('gamma') ? () => (random() < 0.3 ? -1 : 1) * (0.5 + random()) :
-        name.endsWith('moving_variance') ? () => 0.3 + 1.7 * random() :
-        () => random() - 0.5;
-    const t = tf.tensor(Array.from({length: n}, draw), shape);
-    w.write(t);
-    t.dispose();
-  }
-}
-
-function quantized(float: tf.LayersModel, options: QuantizeModelOptions = {}, seed = 1): tf.LayersModel {
-  randomizeWeights(float, seed);
-  const qat = quantizeModel(float, options);
-  const x = qat.inputs.map((i, k) => tf.randomUniform([32, ...i.shape.slice(1) as number[]], -1, 1, 'float32', seed + k));
-  calibrate(qat, x.length === 1 ? x[0] : x);
-  tf.dispose(x);
-  float.dispose();
-  return qat;
+/** `float` quantized and calibrated (weights seeded, export_models.ts). */
+function quantized(float: tf.LayersModel, quantize: QuantizeModelOptions = {}, seed = 1): tf.LayersModel {
+  return quantizedModel({build: () => float, quantize}, seed);
 }
 
 /** TF's nudged scale and zero point of a FakeQuant's range, the zero point moved to int8. */

@@ -11,52 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 
 import {loadTFLiteModel, TFLiteData, TFLiteModel, TFLiteQuantization} from '../../examples/qat/tflite_runtime';
 import {exportTFLite, ExportOptions} from '../../src/export';
-import {calibrate, FakeQuant, FakeQuantWeights, quantizeModel, QuantizeModelOptions} from '../../src/layers';
-import {nudge, quantRange} from '../../src/quant/nudge';
-import {mulberry32} from '../shared/random';
+import {FakeQuant, FakeQuantWeights} from '../../src/layers';
 
-type Layer = tf.layers.Layer;
-
-const SAMPLES = 64;
-
-/** Every weight of the model set to seeded random values (BatchNorm statistics kept plausible). */
-function randomizeWeights(model: tf.LayersModel, seed: number): void {
-  const random = mulberry32(seed);
-  const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();
-  for (const w of model.weights) {
-    const shape = w.shape as number[];
-    const n = shape.reduce((a, b) => a * b, 1);
-    const name = w.originalName;
-    // Negative gammas too: the fold must flip the channel's integers.
-    const draw = name.endsWith('gamma') ? () => (random() < 0.2 ? -1 : 1) * uniform(0.5, 1.5) :
-        name.endsWith('moving_variance') ? () => uniform(0.3, 2) :
-        name.endsWith('moving_mean') || name.endsWith('beta') || name.endsWith('bias') ? () => uniform(-0.3, 0.3) :
-        () => uniform(-0.6, 0.6);
-    const values = tf.tensor(Array.from({length: n}, draw), shape);
-    w.write(values);
-    values.dispose();
-  }
-}
-
-function randomInputs(model: tf.LayersModel, n: number, seed: number): tf.Tensor[] {
-  return model.inputs.map((x, i) =>
-      tf.randomUniform([n, ...x.shape.slice(1) as number[]], -1, 1, 'float32', seed + i));
-}
-
-/** The FakeQuant that produces a model output (looking into nested models). */
-function outputQuantizer(model: tf.LayersModel, index: number): FakeQuant {
-  const layer = model.outputs[index].sourceLayer as Layer;
-  if (layer instanceof FakeQuant) return layer;
-  if (layer instanceof tf.LayersModel) return outputQuantizer(layer, model.outputs[index].tensorIndex);
-  throw new Error(`output ${index} of ${model.name} does not come from a FakeQuant (${layer.name})`);
-}
-
-/** One output quantization step: the scale of TF's nudged range of the output's FakeQuant. */
-function outputStep(model: tf.LayersModel, index: number): number {
-  const fq = outputQuantizer(model, index);
-  const {min, max} = fq.getRange();
-  return nudge(min[0], max[0], quantRange(fq.numBits, fq.narrowRange)).scale;
-}
+import {addAgreement, Agreement, cnn, expectAgreement, functional, MODELS, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
 
 /** TFLite's QUANTIZE: round half away from zero, then clamp. */
 function quantizeInt8(values: Float32Array, q: TFLiteQuantization): Int8Array {
@@ -71,12 +28,6 @@ function dequantize(values: TFLiteData, q: TFLiteQuantization): Float32Array {
   return Float32Array.from(values as Int8Array, (v) => (v - q.zeroPoint[0]) * q.scale[0]);
 }
 
-interface Agreement {
-  /** Per output: the fraction within one step, and the largest difference in steps. */
-  within1: number[];
-  maxSteps: number[];
-}
-
 /** Runs `bytes` in TFLite's interpreter and `qat.predict` on the same inputs; compares. */
 async function compare(qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], options: ExportOptions): Promise<Agreement> {
   const tflite: TFLiteModel = await loadTFLiteModel(bytes);
@@ -88,53 +39,16 @@ async function compare(qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], 
       return quantizeInt8(data, tflite.inputs[i].quantization!);
     });
     const outputs = await tflite.run(inputs);
-    const predicted = tf.tidy(() => {
-      const y = qat.predict(xs.length === 1 ? xs[0] : xs);
-      return (Array.isArray(y) ? y : [y]).map((t) => t.dataSync() as Float32Array);
-    });
+    const predicted = predictArrays(qat, xs);
     const agreement: Agreement = {within1: [], maxSteps: []};
     outputs.forEach((out, k) => {
       const values = options.outputType === 'int8' ? dequantize(out, tflite.outputs[k].quantization!) : out as Float32Array;
-      const expected = predicted[k];
-      expect(values.length).toBe(expected.length);
-      const step = outputStep(qat, k);
-      let within = 0;
-      let worst = 0;
-      expected.forEach((e, i) => {
-        const steps = Math.abs(values[i] - e) / step;
-        if (steps <= 1 + 1e-4) within++;
-        worst = Math.max(worst, steps);
-      });
-      agreement.within1.push(within / expected.length);
-      agreement.maxSteps.push(worst);
+      addAgreement(agreement, values, predicted[k], outputStep(qat, k));
     });
     return agreement;
   } finally {
     tflite.delete();
   }
-}
-
-function expectAgreement(a: Agreement): void {
-  for (const w of a.within1) expect(w).toBeGreaterThanOrEqual(0.99);
-  for (const m of a.maxSteps) expect(m).toBeLessThanOrEqual(3 + 1e-4);
-}
-
-interface Case {
-  /** A fresh float model (built, weights randomized). */
-  build: () => tf.LayersModel;
-  quantize?: QuantizeModelOptions;
-}
-
-/** quantizeModel + calibrate on random data, as a user would before exporting. */
-function quantizedModel(c: Case, seed: number): tf.LayersModel {
-  const float = c.build();
-  randomizeWeights(float, seed);
-  const qat = quantizeModel(float, c.quantize);
-  const calibration = randomInputs(qat, 64, seed + 100);
-  calibrate(qat, calibration.length === 1 ? calibration[0] : calibration);
-  tf.dispose(calibration);
-  float.dispose();
-  return qat;
 }
 
 async function exportAndCompare(qat: tf.LayersModel, options: ExportOptions, seed: number): Promise<Agreement> {
@@ -147,107 +61,13 @@ async function exportAndCompare(qat: tf.LayersModel, options: ExportOptions, see
   }
 }
 
-// ---- the models: every supported layer kind ----
-
-/** Dense (own relu), Dense -> BN -> ReLU, Dropout, Dense -> Activation(relu6), Dense -> Softmax. */
-function mlp(): tf.LayersModel {
+/** AveragePooling2D that pads (TFLite's AVERAGE_POOL_2D, then a requantize) after a conv. */
+function paddedAveragePool(): tf.LayersModel {
   return tf.sequential({layers: [
-    tf.layers.dense({inputShape: [16], units: 12, activation: 'relu'}),
-    tf.layers.dense({units: 10}),
-    tf.layers.batchNormalization(),
-    tf.layers.reLU(),
-    tf.layers.dropout({rate: 0.3}),
-    tf.layers.dense({units: 8}),
-    tf.layers.activation({activation: 'relu6'}),
-    tf.layers.dense({units: 6, activation: 'relu6'}),
-    tf.layers.dense({units: 5}),
-    tf.layers.softmax(),
+    tf.layers.conv2d({inputShape: [6, 6, 2], filters: 4, kernelSize: 3, activation: 'relu'}),
+    tf.layers.averagePooling2d({poolSize: 3, strides: 1, padding: 'same'}),
   ]});
 }
-
-/**
- * Conv2D (strides, same) -> BN -> ReLU; DepthwiseConv2D (multiplier 2) -> BN -> ReLU6;
- * ZeroPadding2D; Conv2D (own relu, valid, dilation 2); MaxPooling2D; Conv2D.
- */
-function cnn(): tf.LayersModel {
-  return tf.sequential({layers: [
-    tf.layers.conv2d({inputShape: [12, 12, 3], filters: 6, kernelSize: 3, strides: 2, padding: 'same'}),
-    tf.layers.batchNormalization(),
-    tf.layers.reLU(),
-    tf.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same'}),
-    tf.layers.batchNormalization(),
-    tf.layers.reLU({maxValue: 6}),
-    tf.layers.zeroPadding2d({padding: [[1, 0], [0, 1]]}),
-    tf.layers.conv2d({filters: 8, kernelSize: 2, dilationRate: 2, activation: 'relu'}),
-    tf.layers.maxPooling2d({poolSize: 2, strides: 1}),
-    tf.layers.conv2d({filters: 4, kernelSize: 1}),
-  ]});
-}
-
-/**
- * Conv2D (own relu6, strides 2x1); AveragePooling2D (valid, stride 1); Conv2D ->
- * Activation(relu); GlobalAveragePooling2D; Dense -> Activation(linear).
- */
-function cnnHead(): tf.LayersModel {
-  return tf.sequential({layers: [
-    tf.layers.conv2d({inputShape: [7, 6, 4], filters: 8, kernelSize: [1, 2], strides: [2, 1], activation: 'relu6'}),
-    tf.layers.averagePooling2d({poolSize: 2, strides: 1}),
-    tf.layers.conv2d({filters: 6, kernelSize: 1}),
-    tf.layers.activation({activation: 'relu'}),
-    tf.layers.globalAveragePooling2d({}),
-    tf.layers.dense({units: 4}),
-    tf.layers.activation({activation: 'linear'}),
-  ]});
-}
-
-/**
- * Two inputs, two outputs: a residual block (Conv -> BN -> ReLU, Conv, Add -> ReLU), a
- * Concatenate of two conv branches, MaxPooling2D, Flatten, Reshape, a Concatenate of the image
- * branch and a Dense branch.
- */
-function functional(): tf.LayersModel {
-  const image = tf.input({shape: [8, 8, 2], name: 'image'});
-  const features = tf.input({shape: [6], name: 'features'});
-  const a = tf.layers.conv2d({filters: 4, kernelSize: 3, padding: 'same'}).apply(image) as tf.SymbolicTensor;
-  const r = tf.layers.reLU().apply(tf.layers.batchNormalization().apply(a)) as tf.SymbolicTensor;
-  const c = tf.layers.conv2d({filters: 4, kernelSize: 3, padding: 'same'}).apply(r) as tf.SymbolicTensor;
-  const residual = tf.layers.reLU().apply(tf.layers.add().apply([c, r])) as tf.SymbolicTensor;
-  const side = tf.layers.conv2d({filters: 3, kernelSize: 1, activation: 'relu'}).apply(image) as tf.SymbolicTensor;
-  const joined = tf.layers.concatenate().apply([residual, side]) as tf.SymbolicTensor;
-  const pooled = tf.layers.maxPooling2d({poolSize: 2}).apply(joined) as tf.SymbolicTensor;
-  const flat = tf.layers.reshape({targetShape: [16, 7]}).apply(pooled) as tf.SymbolicTensor;
-  const flat2 = tf.layers.flatten().apply(flat) as tf.SymbolicTensor;
-  const e = tf.layers.dense({units: 5}).apply(features) as tf.SymbolicTensor;
-  const both = tf.layers.concatenate().apply([flat2, e]) as tf.SymbolicTensor;
-  const out1 = tf.layers.dense({units: 3}).apply(both) as tf.SymbolicTensor;
-  const out2 = tf.layers.dense({units: 2, activation: 'relu'}).apply(e) as tf.SymbolicTensor;
-  return tf.model({inputs: [image, features], outputs: [out1, out2]});
-}
-
-/**
- * A Sequential base (Conv -> BN -> ReLU, Depthwise -> ReLU) nested in a functional model, then
- * AveragePooling2D (same, padding: TFLite's AVERAGE_POOL_2D), GlobalAveragePooling2D, Dense ->
- * Softmax.
- */
-function nested(): tf.LayersModel {
-  const base = tf.sequential({name: 'base', layers: [
-    tf.layers.conv2d({inputShape: [8, 8, 3], filters: 4, kernelSize: 3}),
-    tf.layers.batchNormalization(),
-    tf.layers.reLU(),
-    tf.layers.depthwiseConv2d({kernelSize: 3, activation: 'relu'}),
-  ]});
-  const x = tf.input({shape: [8, 8, 3]});
-  const y = base.apply(x) as tf.SymbolicTensor;
-  const pooled = tf.layers.averagePooling2d({poolSize: 3, strides: 1, padding: 'same'}).apply(y) as tf.SymbolicTensor;
-  const gap = tf.layers.globalAveragePooling2d({}).apply(pooled) as tf.SymbolicTensor;
-  const probs = tf.layers.softmax().apply(tf.layers.dense({units: 3}).apply(gap)) as tf.SymbolicTensor;
-  return tf.model({inputs: x, outputs: probs});
-}
-
-const MODELS: Array<[string, () => tf.LayersModel]> = [
-  ['Sequential MLP', mlp], ['Sequential CNN', cnn], ['Sequential CNN head', cnnHead], ['functional', functional],
-  ['nested', nested],
-];
 
 describe('exportTFLite: TFLite runs what the QAT model computed', () => {
   for (const [name, build] of MODELS) {
@@ -279,16 +99,14 @@ describe('exportTFLite: TFLite runs what the QAT model computed', () => {
     qat.dispose();
   });
 
-  it('SeparableConv2D (quantizeModel splits it into DepthwiseConv2D and a 1x1 Conv2D)', async () => {
-    const build = () => tf.sequential({layers: [
-      tf.layers.separableConv2d({inputShape: [8, 8, 3], filters: 5, kernelSize: 3, depthMultiplier: 2, padding: 'same'}),
-      tf.layers.reLU(),
-      tf.layers.globalAveragePooling2d({}),
-    ]});
-    const qat = quantizedModel({build}, 20);
-    expectAgreement(await exportAndCompare(qat, {}, 21));
-    qat.dispose();
-  });
+  for (const [name, build] of [['SeparableConv2D (split by quantizeModel)', separable],
+                                ['AveragePooling2D that pads', paddedAveragePool]] as const) {
+    it(name, async () => {
+      const qat = quantizedModel({build}, 20);
+      expectAgreement(await exportAndCompare(qat, {}, 21));
+      qat.dispose();
+    });
+  }
 
   it('a QAT model saved and loaded again (tf.loadLayersModel) exports the same', async () => {
     const qat = quantizedModel({build: functional}, 18);
