@@ -7,6 +7,7 @@ import {LayersModel} from '@tensorflow/tfjs-layers';
 import type {layers, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 export type Layer = InstanceType<typeof layers.Layer>;
+type LayerNode = Layer['inboundNodes'][number];
 
 /** A tensor of the flattened model. */
 export type ValueId = number;
@@ -47,7 +48,7 @@ export function flattenModel(model: LayersModel): FlatModel {
     flat.inputs.push({value, layerName: x.sourceLayer.name});
     return value;
   });
-  flat.outputs = inlineModel(flat, model, inputIds, '', new Set());
+  flat.outputs = inlineModel(flat, model, inputIds, '');
   for (const call of flat.calls) {
     for (const x of call.inputs) flat.consumers.set(x, [...(flat.consumers.get(x) ?? []), call]);
   }
@@ -65,13 +66,10 @@ function newValue(flat: FlatModel, name: string, shape: Array<number|null>): Val
  * that respects data dependencies) and returns its output values. `prefix` is the path of the
  * model inside the exported one ('' at the top).
  */
-function inlineModel(
-    flat: FlatModel, model: LayersModel, inputs: ValueId[], prefix: string,
-    active: ReadonlySet<LayersModel>): ValueId[] {
+function inlineModel(flat: FlatModel, model: LayersModel, inputs: ValueId[], prefix: string): ValueId[] {
   const ids = new Map<number, ValueId>();
   model.inputs.forEach((x, i) => ids.set(x.id, inputs[i]));
   const applications = new Map<LayersModel, number>();
-  const nestedActive = new Set([...active, model]);
 
   // Iterative post-order: a deep model must not overflow the stack.
   const valueOf = (target: SymbolicTensor): ValueId => {
@@ -86,7 +84,7 @@ function inlineModel(
       const node = layer.inboundNodes[t.nodeIndex];
       if (layer.getClassName() === 'InputLayer' || node.inputTensors.length === 0) {
         throw new Error(
-            `${prefix}${layer.name}: the tensor ${t.name} is not computed from the model's inputs.`);
+            `lowerModel: ${prefix}${layer.name}: the tensor ${t.name} is not computed from the model's inputs.`);
       }
       const missing = node.inputTensors.filter((x) => !ids.has(x.id));
       if (missing.length > 0) {
@@ -94,23 +92,29 @@ function inlineModel(
         continue;
       }
       stack.pop();
-      const callInputs = node.inputTensors.map((x) => ids.get(x.id)!);
-      let outputs: ValueId[];
-      if (layer instanceof LayersModel) {
-        if (nestedActive.has(layer)) throw new Error(`${prefix}${layer.name}: a model cannot contain itself.`);
-        const n = applications.get(layer) ?? 0;
-        applications.set(layer, n + 1);
-        const path = `${prefix}${layer.name}${n > 0 ? `_${n}` : ''}/`;
-        outputs = inlineModel(flat, layer, callInputs, path, nestedActive);
-      } else {
-        const path = `${prefix}${layer.name}`;
-        outputs = node.outputTensors.map((y, k) =>
-            newValue(flat, node.outputTensors.length > 1 ? `${path}:${k}` : path, y.shape));
-        flat.calls.push({layer, path, inputs: callInputs, outputs});
-      }
+      const outputs = applyNode(flat, layer, node, node.inputTensors.map((x) => ids.get(x.id)!), prefix, applications);
       node.outputTensors.forEach((y, k) => ids.set(y.id, outputs[k]));
     }
     return ids.get(target.id)!;
   };
   return model.outputs.map(valueOf);
+}
+
+/**
+ * The output values of one node: a layer call appended to `flat.calls`, or a nested model's
+ * calls (its n-th application inside this model named `<model>_<n>/...`).
+ */
+function applyNode(
+    flat: FlatModel, layer: Layer, node: LayerNode, inputs: ValueId[], prefix: string,
+    applications: Map<LayersModel, number>): ValueId[] {
+  if (layer instanceof LayersModel) {
+    const n = applications.get(layer) ?? 0;
+    applications.set(layer, n + 1);
+    return inlineModel(flat, layer, inputs, `${prefix}${layer.name}${n > 0 ? `_${n}` : ''}/`);
+  }
+  const path = `${prefix}${layer.name}`;
+  const outputs = node.outputTensors.map((y, k) =>
+      newValue(flat, node.outputTensors.length > 1 ? `${path}:${k}` : path, y.shape));
+  flat.calls.push({layer, path, inputs, outputs});
+  return outputs;
 }
