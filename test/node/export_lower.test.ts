@@ -124,6 +124,8 @@ describe('lowerModel: activation parameters', () => {
     const g = lowerModel(qat, {outputType: 'int8'});
     const softmax = opsOf(g, 'softmax')[0];
     expect(tensorOf(g, softmax.outputs[0]).quant).toEqual({scale: [1 / 256], zeroPoint: [-128]});
+    // quantizeModel's quantizer after Softmax has the fixed range [0, 255/256]: no requantize.
+    expect(g.ops.map((o) => o.kind)).toEqual(['quantize', 'fullyConnected', 'softmax']);
     qat.dispose();
   });
 });
