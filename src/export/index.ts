@@ -58,7 +58,10 @@ export interface ONNXExportOptions extends ExportOptions {
  * `session.x64quantprecision: '1'` (`extra: {session: {x64quantprecision: '1'}}` in
  * onnxruntime-node / -web): its default U8S8 kernels add products in saturating 16-bit pairs,
  * which full 8-bit weights overflow (measured here: 14-96% of outputs within one step instead of
- * 100%). A tensor read by several ops keeps ORT 1.30's x86 kernels on float for its readers.
+ * 100%). On x86, ORT 1.30 also runs the readers of a tensor that several ops read (branches)
+ * on float kernels: it converts int8 Q/DQ pairs to the uint8 its x86 kernels take only where one
+ * op reads them (`session.qdqisint8allowed: '1'` would keep them int8, but its CPU QGemm has no
+ * int8-activation kernel there). The values are the same either way.
  */
 export async function exportONNX(model: LayersModel, options: ONNXExportOptions = {}): Promise<Uint8Array> {
   const {layout, ...lowering} = options;
