@@ -18,6 +18,7 @@ import {DataSet, NUM_CLASSES, permutation, seededRandom} from './data';
 import {createModel, inputShape, ModelKind} from './models';
 
 export interface ExperimentConfig {
+  /** Which float model to train (models.ts). */
   model: ModelKind;
   /** Seed of the weights and of the batch order. */
   seed: number;
@@ -95,7 +96,7 @@ function loss(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
 }
 
 /** A data set as model inputs of `shape` (per sample), one-hot targets and labels. */
-export function toTensors(d: DataSet, shape: number[]): {x: tf.Tensor; y: tf.Tensor2D; labels: tf.Tensor1D} {
+function toTensors(d: DataSet, shape: number[]): {x: tf.Tensor; y: tf.Tensor2D; labels: tf.Tensor1D} {
   return tf.tidy(() => {
     const labels = tf.tensor1d(Int32Array.from(d.labels), 'int32');
     return {
