@@ -71,7 +71,8 @@ if (tf == null || typeof tf.registerKernel !== 'function' || typeof tf.engine !=
     '"${args.path}"). Load TensorFlow.js first, e.g. <script src="tf.min.js"></script> (it has ' +
     'tfjs-layers, which the Layers API and the exporters need), or ' +
     'tf-core.min.js followed by tf-backend-cpu.min.js / tf-backend-webgl.min.js, and then ' +
-    '${pkg.name}.min.js. From a bundler or Node, import "${pkg.name}" instead of this file.');
+    '${pkg.name}.min.js. From a bundler or Node, load the package by its name (${pkg.name}) ' +
+    'instead of this file.');
 }
 module.exports = tf;
 `,
@@ -138,17 +139,32 @@ module.exports = fq;
   };
 }
 
-/** Modules with registration side effects: they must only be reached through the main entry. */
-const SIDE_EFFECT_MODULES = /(^|\/)src\/(index\.ts|chained_ops\.ts|.*\/register\.ts)$/;
+/** The per-backend entries (src/<backend>.ts -> `tfjs-fake-quant/<backend>`). */
+const BACKENDS = ['cpu', 'webgl', 'webgpu', 'wasm'];
+
+/** Modules with registration side effects (or the import-time tfjs check). */
+const SIDE_EFFECT_MODULES =
+    /(^|\/)src\/((index|core|tfjs_check|chained_ops|cpu|webgl|webgpu|wasm)\.ts|.*\/register\.ts)$/;
 /** The layer classes register themselves for serialization: one copy, in the layers entry. */
 const LAYERS_MODULES = /(^|\/)src\/layers\//;
 
-function assertNoSideEffectModules(result, label, forbidden = SIDE_EFFECT_MODULES) {
-  const found = Object.keys(result.metafile.inputs).filter((p) => forbidden.test(p));
+/**
+ * The side-effect modules each build may bundle (paths under src/); every other one must be
+ * reached through the built entry that owns it, so that nothing runs twice.
+ */
+const OWNED_SIDE_EFFECTS = {
+  core: ['core.ts', 'tfjs_check.ts', 'chained_ops.ts', 'gradients/register.ts'],
+  index: ['index.ts'],
+  ...Object.fromEntries(BACKENDS.map((b) => [b, [`${b}.ts`, `kernels/${b}/register.ts`]])),
+};
+
+function assertOwnSideEffectsOnly(result, label, owned, forbidden = SIDE_EFFECT_MODULES) {
+  const found = Object.keys(result.metafile.inputs)
+      .filter((p) => forbidden.test(p) && !owned.some((o) => p === `src/${o}`));
   if (found.length > 0) {
     throw new Error(
-        `${label}: a subpath entry bundles modules that register things (${found.join(', ')}); ` +
-        'import them only through their entry (src/index.ts, src/layers/index.ts).');
+        `${label}: bundles modules that register things (${found.join(', ')}) owned by another ` +
+        'entry; import them only through their entry (src/core.ts, src/index.ts, src/layers/index.ts).');
   }
 }
 
@@ -156,7 +172,7 @@ function assertNoSideEffectModules(result, label, forbidden = SIDE_EFFECT_MODULE
 const TFJS_MARKERS = [
   '_tfengine',                 // tfjs-core engine.ts: the global engine slot
   'Cannot evaluate flag',      // tfjs-core environment.ts
-  'version_core',              // tfjs-core/src/version.ts
+  'Overwriting the platform',  // tfjs-core environment.ts (setPlatform)
   'version_cpu',               // tfjs-backend-cpu/src/version.ts
   'version_webgl',             // tfjs-backend-webgl/src/version.ts
   'gpgpu_util',                // tfjs-backend-webgl namespace
@@ -210,6 +226,19 @@ function subpathBuilds(common, name, entry, externals) {
   });
 }
 
+/**
+ * TypeScript reads a .d.ts of this package (no "type": "module") as CommonJS, which is wrong for
+ * `import`: a default import would type-check, then fail in Node and bundlers. So each entry's
+ * declarations get an ES module face (.d.mts, the "import" condition's types) that re-exports
+ * them: one set of declarations, so a class is the same type from .mts and .cts files.
+ */
+function writeEsmDeclarations(entries) {
+  for (const entry of entries) {
+    const file = path.join(DIST, 'types', `${entry}.d.mts`);
+    fs.writeFileSync(file, `export * from './${path.basename(entry)}.js';\n`);
+  }
+}
+
 async function main() {
   const noTypes = process.argv.includes('--no-types');
   const t0 = Date.now();
@@ -219,29 +248,19 @@ async function main() {
     absWorkingDir: ROOT,
     entryPoints: ['src/index.ts'],
     bundle: true,
-    sourcemap: true,
+    // No source maps: without their sources they point nowhere, with them they doubled the
+    // package. The CommonJS and ES module builds are not minified, so stack traces read as is.
+    sourcemap: false,
     metafile: true,
     logLevel: 'warning',
     banner: {js: banner},
     legalComments: 'none',
   };
   const builds = [
-    ['cjs', {
-      ...common,
-      platform: 'node',
-      format: 'cjs',
-      target: 'es2020',
-      packages: 'external',
-      outfile: 'dist/cjs/index.js',
-    }],
-    ['esm', {
-      ...common,
-      platform: 'neutral',
-      format: 'esm',
-      target: 'es2020',
-      packages: 'external',
-      outfile: 'dist/esm/index.mjs',
-    }],
+    ...subpathBuilds(common, 'core', 'src/core.ts', {}),
+    ...BACKENDS.flatMap((name) => subpathBuilds(common, name, `src/${name}.ts`, {core: 'core'})),
+    ...subpathBuilds(common, 'index', 'src/index.ts',
+                     Object.fromEntries(['core', ...BACKENDS].map((name) => [name, name]))),
     ...subpathBuilds(common, 'converter', 'src/converter/index.ts', {index: 'index'}),
     ...subpathBuilds(common, 'layers', 'src/layers/index.ts', {index: 'index'}),
     ...subpathBuilds(common, 'export', 'src/export/index.ts', {index: 'index', 'layers/index': 'layers'}),
@@ -279,9 +298,10 @@ async function main() {
   const results = await Promise.all(builds.map(async ([label, options]) => {
     const result = await esbuild.build(options);
     assertNoTfjs(result, label);
-    if (/ (converter|layers|export)$/.test(label)) assertNoSideEffectModules(result, label);
-    if (/ export$/.test(label)) assertNoSideEffectModules(result, label, LAYERS_MODULES);
-    if (label.startsWith('browser layers')) assertNoSideEffectModules(result, label);
+    const [format, name] = label.split(' ');
+    if (format === 'cjs' || format === 'esm') assertOwnSideEffectsOnly(result, label, OWNED_SIDE_EFFECTS[name] ?? []);
+    if (name === 'export') assertOwnSideEffectsOnly(result, label, [], LAYERS_MODULES);
+    if (label.startsWith('browser layers')) assertOwnSideEffectsOnly(result, label, []);
     return [label, result];
   }));
 
@@ -290,8 +310,18 @@ async function main() {
 
   if (!noTypes) {
     const tsc = require.resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: ROOT, stdio: 'inherit'});
-    for (const types of ['index.d.ts', 'layers/index.d.ts', 'export/index.d.ts']) {
+    // No declaration maps: they would point at src/, which the package does not ship.
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--declarationMap', 'false'],
+                 {cwd: ROOT, stdio: 'inherit'});
+    const entries = ['index', 'converter/index', 'layers/index', 'export/index', ...BACKENDS];
+    writeEsmDeclarations(entries);
+    // The <script> bundles' globals, hand-written (they refer to dist/types), named after the
+    // bundles so that resolvers without "exports" find them too.
+    for (const [file, bundle] of [['globals.d.ts', 'tfjs-fake-quant.min'],
+                                  ['globals-layers.d.ts', 'tfjs-fake-quant-layers.min']]) {
+      fs.copyFileSync(path.join(ROOT, 'types', file), path.join(DIST, `${bundle}.d.ts`));
+    }
+    for (const types of entries.flatMap((e) => [`${e}.d.ts`, `${e}.d.mts`])) {
       if (!fs.existsSync(path.join(DIST, 'types', types))) {
         throw new Error(`tsc did not write dist/types/${types}`);
       }

@@ -1,4 +1,6 @@
-import {GradConfig, registerGradient} from '@tensorflow/tfjs-core';
+import type {GradConfig} from '@tensorflow/tfjs-core';
+
+import {registerGradientsOnce} from '../registration';
 
 import {fakeQuantWithMinMaxArgsGradConfig} from './FakeQuantWithMinMaxArgs_grad';
 import {fakeQuantWithMinMaxVarsGradConfig} from './FakeQuantWithMinMaxVars_grad';
@@ -10,4 +12,4 @@ export const gradConfigs: GradConfig[] = [
   fakeQuantWithMinMaxVarsPerChannelGradConfig,
 ];
 
-for (const config of gradConfigs) registerGradient(config);
+registerGradientsOnce(gradConfigs);

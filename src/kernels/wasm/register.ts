@@ -1,4 +1,6 @@
-import {KernelConfig, registerKernel} from '@tensorflow/tfjs-core';
+import type {KernelConfig} from '@tensorflow/tfjs-core';
+
+import {registerKernelsOnce} from '../../registration';
 
 import {fakeQuantWithMinMaxArgsConfig} from './FakeQuantWithMinMaxArgs';
 import {fakeQuantWithMinMaxArgsGradientConfig} from './FakeQuantWithMinMaxArgsGradient';
@@ -16,4 +18,4 @@ export const wasmKernelConfigs: KernelConfig[] = [
   fakeQuantWithMinMaxVarsPerChannelGradientConfig,
 ];
 
-for (const config of wasmKernelConfigs) registerKernel(config);
+registerKernelsOnce(wasmKernelConfigs);
