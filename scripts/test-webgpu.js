@@ -78,6 +78,8 @@ if (!env.VK_DRIVER_FILES && !env.VK_ICD_FILENAMES) {
   }
 }
 
+// .ci/run finds the webgpu suite's jest summary after this line.
+if (!runEntry) console.log(`webgpu suite: Vulkan driver ${env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES}`);
 const command = runEntry ?
     [path.join(ROOT, 'scripts/run-ts.js'), ...argv.slice(1)] :
     [require.resolve('jest/bin/jest'), '--config', path.join(ROOT, 'test/webgpu/jest.config.js'),

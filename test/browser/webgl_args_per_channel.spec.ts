@@ -6,7 +6,8 @@
  *     tolerance (exact for the atol = rtol = 0 tests) AND equal to the float32 reference;
  *     gradients exactly;
  *   - random shapes, per-channel ranges, bit widths, narrowRange, NaN / +-Inf inputs and gradients:
- *     forward and input gradients equal to the reference, min/max gradient sums within sumsClose
+ *     forward and input gradients equal to the reference, min/max gradient sums as the reference's
+ *     terms added in another order (sumsClose)
  *     (a GPU reduction adds in another order);
  *   - under WEBGL_PACK, x and dy packed (as training hands them over), read without unpacking;
  *   - program counts with no read-back (forward 2 programs, PerChannel gradient 4 and Args
@@ -15,8 +16,9 @@
 import * as fc from 'fast-check';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
-import {firstMismatch, sumsClose} from '../shared/compare';
-import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge} from '../shared/reference';
+import {setWindowLengthForTests} from '../../src/kernels/webgl/fake_quant_grad_gpu';
+import {firstMismatch, sumsMismatch} from '../shared/compare';
+import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {countGpuWork, inputTensor, makeData, tf, useWebGL} from './webgl_setup';
 import {mulberry32} from '../shared/random';
@@ -103,12 +105,6 @@ function forwardReport(actual: Float32Array, expected: Float32Array, p: Problem)
          `difference ${steps} steps`;
 }
 
-function channelTerms(dy: Float32Array, channels: number, c: number): number[] {
-  const out: number[] = [];
-  for (let i = c; i < dy.length; i += channels) out.push(dy[i]);
-  return out;
-}
-
 function expectPerChannelMatchesReference(p: Problem): void {
   const forward = runPerChannel(p);
   const report = forwardReport(
@@ -117,15 +113,9 @@ function expectPerChannelMatchesReference(p: Problem): void {
   const grad = runPerChannelGradient(p);
   const ref = refFakeQuantPerChannelGradient(p.dy, p.x, p.mins, p.maxs, p.numBits, p.narrowRange);
   expect(firstMismatch(grad.dx, ref.backpropsWrtInput)).withContext('PerChannel dx').toBeNull();
-  for (let c = 0; c < p.mins.length; c++) {
-    const terms = channelTerms(p.dy, p.mins.length, c);
-    expect(sumsClose(grad.dMin[c], ref.backpropWrtMin[c], terms))
-        .withContext(`dMin[${c}] ${grad.dMin[c]} vs ${ref.backpropWrtMin[c]}`)
-        .toBeTrue();
-    expect(sumsClose(grad.dMax[c], ref.backpropWrtMax[c], terms))
-        .withContext(`dMax[${c}] ${grad.dMax[c]} vs ${ref.backpropWrtMax[c]}`)
-        .toBeTrue();
-  }
+  const terms = refRangeGradientTerms(p.dy, p.x, p.mins, p.maxs, p.numBits, p.narrowRange);
+  expect(sumsMismatch(grad.dMin, ref.backpropWrtMin, terms.below)).withContext('PerChannel dMin').toBeNull();
+  expect(sumsMismatch(grad.dMax, ref.backpropWrtMax, terms.above)).withContext('PerChannel dMax').toBeNull();
   expect(grad.shapes).toEqual([p.shape, [p.mins.length], [p.maxs.length]]);
 }
 
@@ -348,6 +338,32 @@ for (const pack of [true, false]) {
   });
 }
 
+/** As in webgl_vars.spec.ts: windows of 2 rows give small inputs hundreds of windows. */
+describe('webgl PerChannel range sums over hundreds of windows', () => {
+  beforeAll(async () => {
+    await useWebGL();
+    setWindowLengthForTests(2);
+  });
+  afterAll(() => {
+    setWindowLengthForTests(null);
+    packedInputs = false;
+  });
+
+  for (const pack of [false, true]) {
+    it(`${pack ? 'packed' : 'unpacked'} inputs: integer gradients exactly, random problems`, () => {
+      packedInputs = pack;
+      for (const [i, shape] of [[301, 3], [2, 150, 5], [250, 1]].entries()) {
+        const ranges = Array.from({length: shape[shape.length - 1]},
+                                  (_, c): [number, number] => [-1.5 + c * 0.25, 2 - c * 0.5]);
+        const {x, dy} = makeData(shape, ranges, 8, false, 40 + i, 'integers');
+        expectPerChannelMatchesReference({shape, x, dy, mins: ranges.map(r => r[0]),
+                                          maxs: ranges.map(r => r[1]), numBits: 8, narrowRange: false});
+      }
+      fc.assert(fc.property(perChannelArb, p => expectPerChannelMatchesReference(p)), {numRuns: 20});
+    });
+  }
+});
+
 describe('webgl Args / PerChannel passes, reads and memory', () => {
   beforeAll(async () => useWebGL());
 
@@ -357,7 +373,7 @@ describe('webgl Args / PerChannel passes, reads and memory', () => {
        () => {
          const channels = shape[1];
          const x = tf.randomUniform(shape, -3, 3);
-         const dy = tf.randomUniform(shape, -1, 1);
+         const dy = tf.floor(tf.randomUniform(shape, -4, 5));  // integers: exact sums in any order
          const minValues = Array.from({length: channels}, (_, c) => c % 7 === 3 ? 0 : -1.5 + (c % 5) * 0.25);
          const maxValues = Array.from({length: channels}, (_, c) => c % 7 === 3 ? 0 : 2 - (c % 3) * 0.5);
          const min = tf.variable(tf.tensor1d(minValues));
@@ -384,13 +400,9 @@ describe('webgl Args / PerChannel passes, reads and memory', () => {
          expect(firstMismatch(r.backpropsWrtInput.dataSync(), ref.backpropsWrtInput)).toBeNull();
          const dMin = r.backpropWrtMin.dataSync();
          const dMax = r.backpropWrtMax.dataSync();
-         let bad = 0;
-         for (let c = 0; c < channels; c++) {
-           const terms = channelTerms(dys, channels, c);
-           if (!sumsClose(dMin[c], ref.backpropWrtMin[c], terms)) bad++;
-           if (!sumsClose(dMax[c], ref.backpropWrtMax[c], terms)) bad++;
-         }
-         expect(bad).toBe(0);
+         const terms = refRangeGradientTerms(dys, xs, minValues, maxValues);
+         expect(sumsMismatch(dMin, ref.backpropWrtMin, terms.below)).toBeNull();
+         expect(sumsMismatch(dMax, ref.backpropWrtMax, terms.above)).toBeNull();
          // Not vacuous: most channels have non-zero range gradients.
          expect(Array.from(ref.backpropWrtMin).filter(v => v !== 0).length).toBeGreaterThan(channels / 2);
          tf.dispose([x, dy, min, max, forward.result, r.backpropsWrtInput, r.backpropWrtMin,

@@ -2,15 +2,15 @@
  * The webgl kernels on packed x and dy (what matMul, conv and binary ops hand over in training
  * under WEBGL_PACK): no unpack or pack pass runs, forward is 2 programs (nudge, quantize) and the
  * gradient 4 (nudge, input gradient, partial sums, totals; Args 2), and every result equals the
- * float32 reference bit for bit (sign of zero and NaN included; range-gradient sums within
- * sumsClose). Packed inputs are made with NaN in their padding lanes (past an odd last or
- * second-to-last dim), which the kernels must ignore, and the packed outputs must keep tfjs's zero
- * padding (checked through a matMul over an odd inner dim). Also: the mixed and rank-7 cases,
+ * float32 reference bit for bit (sign of zero and NaN included; range-gradient sums as the
+ * reference's terms added in another order: sumsClose). Packed inputs are made with NaN in their
+ * padding lanes (past an odd last or second-to-last dim), which the kernels must ignore, and the
+ * packed outputs must keep tfjs's zero padding (checked through a matMul over an odd inner dim). Also: the mixed and rank-7 cases,
  * which keep one conversion pass, and WEBGL_PACK false.
  */
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
-import {firstMismatch, sumsClose} from '../shared/compare';
-import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
+import {firstMismatch, sumsMismatch} from '../shared/compare';
+import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
 import {mulberry32} from '../shared/random';
 import {countGpuWork, makeData, tf, useWebGL} from './webgl_setup';
 
@@ -70,13 +70,9 @@ function expectExact(actual: tf.Tensor, expected: Float32Array, shape: number[],
       .toBeNull();
 }
 
-function expectSums(actual: tf.Tensor, expected: ArrayLike<number>, dy: Float32Array,
-                    channels: number, label: string) {
-  const values = actual.dataSync();
-  const terms: number[][] = Array.from({length: channels}, () => []);
-  dy.forEach((v, i) => terms[i % channels].push(v));
-  const bad = Array.from(expected, (e, c) => c).filter(c => !sumsClose(values[c], expected[c], terms[c]));
-  expect(bad.map(c => `${label}[${c}]: ${values[c]} vs ${expected[c]}`)).toEqual([]);
+/** Each channel's range sum is the reference's terms added in some order (sumsClose). */
+function expectSums(actual: tf.Tensor, expected: ArrayLike<number>, terms: Float32Array[], label: string) {
+  expect(sumsMismatch(actual.dataSync(), expected, terms)).withContext(label).toBeNull();
 }
 
 /**
@@ -101,7 +97,8 @@ const CHANNEL_RANGES: Array<[number, number]> =
     [[-1.5, 2], [0, 0], [0.3, 7.1], [2.5, -0.5], [-6.6, -0.4], [-25, 20], [-1e-3, 3e-3]];
 
 /** Every op, forward and gradient, on packed x and dy of `shape`: programs and reference. */
-function expectAllOpsOnPacked(shape: number[], seed: number): void {
+function expectAllOpsOnPacked(
+    shape: number[], seed: number, gradients: 'withSpecials'|'integers' = 'withSpecials'): void {
   const numBits = 2 + seed % 15;
   const narrowRange = seed % 2 === 1;
   const channels = shape.length === 0 ? 1 : shape[shape.length - 1];
@@ -109,8 +106,8 @@ function expectAllOpsOnPacked(shape: number[], seed: number): void {
   const mins = ranges.map(r => r[0]);
   const maxs = ranges.map(r => r[1]);
   const [min, max] = [-2.5, 3.1];
-  const data = makeData(shape, [[min, max]], numBits, narrowRange, seed);
-  const perChannel = makeData(shape, ranges, numBits, narrowRange, seed + 1);
+  const data = makeData(shape, [[min, max]], numBits, narrowRange, seed, gradients);
+  const perChannel = makeData(shape, ranges, numBits, narrowRange, seed + 1, gradients);
   const label = `${JSON.stringify(shape)} ${numBits} bits narrow ${narrowRange}`;
   tf.tidy(() => {
     const x = packedWithNaNPadding(data.x, shape);
@@ -136,8 +133,9 @@ function expectAllOpsOnPacked(shape: number[], seed: number): void {
     const varsGradRef = refFakeQuantVarsGradient(data.dy, data.x, min, max, numBits, narrowRange);
     expectExact(varsGrad.backpropsWrtInput, varsGradRef.backpropsWrtInput, shape, `Vars dx ${label}`);
     expectPaddingZero(varsGrad.backpropsWrtInput, varsGradRef.backpropsWrtInput, `Vars dx ${label}`);
-    expectSums(varsGrad.backpropWrtMin, [varsGradRef.backpropWrtMin], data.dy, 1, `dMin ${label}`);
-    expectSums(varsGrad.backpropWrtMax, [varsGradRef.backpropWrtMax], data.dy, 1, `dMax ${label}`);
+    const varsTerms = refRangeGradientTerms(data.dy, data.x, [min], [max], numBits, narrowRange);
+    expectSums(varsGrad.backpropWrtMin, [varsGradRef.backpropWrtMin], varsTerms.below, `dMin ${label}`);
+    expectSums(varsGrad.backpropWrtMax, [varsGradRef.backpropWrtMax], varsTerms.above, `dMax ${label}`);
 
     const args = expectPrograms(
         () => fakeQuantWithMinMaxArgs(x, min, max, numBits, narrowRange), FORWARD, `Args ${label}`);
@@ -163,10 +161,9 @@ function expectAllOpsOnPacked(shape: number[], seed: number): void {
         refFakeQuantPerChannelGradient(perChannel.dy, perChannel.x, mins, maxs, numBits, narrowRange);
     expectExact(pcGrad.backpropsWrtInput, pcGradRef.backpropsWrtInput, shape,
                 `PerChannel dx ${label}`);
-    expectSums(pcGrad.backpropWrtMin, pcGradRef.backpropWrtMin, perChannel.dy, channels,
-               `PerChannel dMin ${label}`);
-    expectSums(pcGrad.backpropWrtMax, pcGradRef.backpropWrtMax, perChannel.dy, channels,
-               `PerChannel dMax ${label}`);
+    const pcTerms = refRangeGradientTerms(perChannel.dy, perChannel.x, mins, maxs, numBits, narrowRange);
+    expectSums(pcGrad.backpropWrtMin, pcGradRef.backpropWrtMin, pcTerms.below, `PerChannel dMin ${label}`);
+    expectSums(pcGrad.backpropWrtMax, pcGradRef.backpropWrtMax, pcTerms.above, `PerChannel dMax ${label}`);
   });
 }
 
@@ -189,6 +186,8 @@ describe('webgl kernels on packed x and dy (WEBGL_PACK true)', () => {
   it('larger tensors: several reduction windows, more than one texture row', () => {
     for (const [i, shape] of [[70001], [301, 257], [3, 40, 33]].entries()) {
       expectAllOpsOnPacked(shape, 20 + i);
+      // Finite sums over hundreds of windows (with NaN gradients every sum is NaN).
+      expectAllOpsOnPacked(shape, 30 + i, 'integers');
     }
   });
 
@@ -206,8 +205,9 @@ describe('webgl kernels on packed x and dy (WEBGL_PACK true)', () => {
     const g = expectPrograms(() => fakeQuantWithMinMaxVarsGradient(dy, x, -1, 1.5), GRADIENT, 'grad');
     const ref = refFakeQuantVarsGradient(data.dy, data.x, -1, 1.5);
     expectExact(g.backpropsWrtInput, ref.backpropsWrtInput, [999], 'dx');
-    expectSums(g.backpropWrtMin, [ref.backpropWrtMin], data.dy, 1, 'dMin');
-    expectSums(g.backpropWrtMax, [ref.backpropWrtMax], data.dy, 1, 'dMax');
+    const terms = refRangeGradientTerms(data.dy, data.x, [-1], [1.5]);
+    expectSums(g.backpropWrtMin, [ref.backpropWrtMin], terms.below, 'dMin');
+    expectSums(g.backpropWrtMax, [ref.backpropWrtMax], terms.above, 'dMax');
     tf.dispose([x, dy, y, g.backpropsWrtInput, g.backpropWrtMin, g.backpropWrtMax]);
   });
 
@@ -235,8 +235,9 @@ describe('webgl kernels on packed x and dy (WEBGL_PACK true)', () => {
               ...GRADIENT.slice(2)],
              'packed dy, CPU x');
          expectExact(g2.backpropsWrtInput, ref.backpropsWrtInput, shape, 'CPU x');
-         expectSums(g2.backpropWrtMin, [ref.backpropWrtMin], data.dy, 1, 'dMin');
-         expectSums(g2.backpropWrtMax, [ref.backpropWrtMax], data.dy, 1, 'dMax');
+         const terms = refRangeGradientTerms(data.dy, data.x, [-1], [1.5]);
+         expectSums(g2.backpropWrtMin, [ref.backpropWrtMin], terms.below, 'dMin');
+         expectSums(g2.backpropWrtMax, [ref.backpropWrtMax], terms.above, 'dMax');
        });
      });
 
@@ -357,7 +358,8 @@ describe('webgl1 kernels on packed x and dy', () => {
                                'VarsGradient');
       const ref = refFakeQuantVarsGradient(dy, x, min, max);
       expectExact(g.backpropsWrtInput, ref.backpropsWrtInput, shape, 'webgl1 dx');
-      expectSums(g.backpropWrtMin, [ref.backpropWrtMin], dy, 1, 'webgl1 dMin');
+      expectSums(g.backpropWrtMin, [ref.backpropWrtMin], refRangeGradientTerms(dy, x, [min], [max]).below,
+                 'webgl1 dMin');
       const mins = tf.add(tf.fill([9], min), 0) as tf.Tensor1D;
       const maxs = tf.add(tf.fill([9], max), 0) as tf.Tensor1D;
       const pc = expectPrograms(() => fakeQuantWithMinMaxVarsPerChannel(xt, mins, maxs), FORWARD,

@@ -64,9 +64,14 @@ export function countGpuWork<T>(f: () => T):
   }
 }
 
-/** Inputs mixing specials (NaN, +-Inf, +-0, nudged bounds), ties and uniform values per channel. */
+/**
+ * Inputs mixing specials (NaN, +-Inf, +-0, nudged bounds), ties and uniform values per channel;
+ * gradients with 5% NaN and +-Inf, or integers in [-4, 4] (finite sums, exact in any order: what
+ * checks a reduction over many elements, where one NaN would make every sum NaN).
+ */
 export function makeData(shape: number[], ranges: Array<[number, number]>, numBits: number,
-                  narrowRange: boolean, seed: number): {x: Float32Array; dy: Float32Array} {
+                  narrowRange: boolean, seed: number,
+                  gradients: 'withSpecials'|'integers' = 'withSpecials'): {x: Float32Array; dy: Float32Array} {
   const size = shape.reduce((a, b) => a * b, 1);
   const rand = mulberry32(seed);
   const nudged = ranges.map(([min, max]) =>
@@ -85,7 +90,8 @@ export function makeData(shape: number[], ranges: Array<[number, number]>, numBi
     x[i] = r < 0.1 ? special[Math.floor(rand() * special.length)] :
         r < 0.3 && n != null ? n.nudgedMin + (Math.floor(rand() * 8) + 0.5) * n.scale :  // ties
         lo - span + rand() * 3 * span;
-    dy[i] = rand() < 0.05 ? [NaN, Infinity, -Infinity][Math.floor(rand() * 3)] : (rand() - 0.5) * 8;
+    dy[i] = gradients === 'integers' ? Math.floor(rand() * 9) - 4 :
+        rand() < 0.05 ? [NaN, Infinity, -Infinity][Math.floor(rand() * 3)] : (rand() - 0.5) * 8;
   }
   return {x, dy};
 }

@@ -18,6 +18,7 @@ import fc from 'fast-check';
 
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient, fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refNudge} from '../shared/reference';
+import {INV_SCALE_CASE} from '../shared/derived_cases';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 import {mulberry32} from '../shared/random';
 import {fromBits, mismatches, nextDown, nextUp} from '../shared/float32';
@@ -331,6 +332,14 @@ describe('Args multiplies by inv_scale, Vars divides (semantics doc §4.1)', () 
                      differ.map((i) => args[i]), 'Args');
     expectSameFloats(runPerChannel(xs, [xs.length, 1], [min], [max], 16, false),
                      differ.map((i) => args[i]), 'PerChannel');
+  });
+
+  it('multiplies by TF\'s inv_scale (its own division), not by 1 / scale', () => {
+    const c = INV_SCALE_CASE;
+    const n = c.inputs.length;
+    expectSameFloats(runArgs(c.inputs, [n], c.min, c.max, c.numBits, c.narrowRange), c.expected, 'Args');
+    expectSameFloats(runPerChannel(c.inputs, [n, 1], [c.min], [c.max], c.numBits, c.narrowRange),
+                     c.expected, 'PerChannel');
   });
 });
 

@@ -8,6 +8,7 @@ import {
   refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient,
   refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refQuantRange,
 } from '../shared/reference';
+import {INV_SCALE_CASE} from '../shared/derived_cases';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 
 const f = Math.fround;
@@ -242,9 +243,12 @@ describe('float32 surprises of Nudge (semantics doc §3)', () => {
     expect(down.quantZero).toBe(255);
   });
 
-  it('inv_scale is a separate division, not 1/scale', () => {
-    const n = refNudge(-10, 53.75, 8, false);
-    expect(n.invScale).toBe(f(255 / f(f(53.75) - f(-10))));
+  it('inv_scale is a separate division, not 1/scale (a range where the two differ)', () => {
+    const n = refNudge(0, 1, 8, false);
+    expect(n.invScale).toBe(255);
+    expect(f(1 / n.scale)).not.toBe(n.invScale);
+    const c = INV_SCALE_CASE;
+    expect(Array.from(refFakeQuantArgs(c.inputs, c.min, c.max, c.numBits, c.narrowRange))).toEqual(c.expected);
   });
 
   it('quantizes levels half up (floor(v + 0.5)), even when v is negative', () => {

@@ -14,7 +14,7 @@ import {NATIVE_FORWARD_MIN_SIZE} from '../../src/kernels/wasm/wasm_util';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {compareWithReference, describeBackendSuite, Op, runForward, runGradient} from '../webgpu/backend_suite';
+import {compareWithReference, describeBackendSuite, Op, referenceForward, runForward, runGradient} from '../webgpu/backend_suite';
 import {Problem, refNudge} from '../shared/reference';
 
 const realFetch = globalThis.fetch;
@@ -130,16 +130,26 @@ describe('wasm kernels vs the cpu backend', () => {
     await tf.setBackend('wasm');
   });
 
-  it('give the same bits as the cpu kernels for all three ops and their gradients', async () => {
+  it('give the same bits as the cpu kernels for all three ops and their gradients, at and above ' +
+         'the native forward\'s size', async () => {
+    // From NATIVE_FORWARD_MIN_SIZE elements the per-tensor wasm forward runs native kernels, not
+    // the cpu backend's loop: only from there is this a comparison of two implementations.
+    const size = NATIVE_FORWARD_MIN_SIZE;
+    const above = 3 * 11000;
     const rand = mulberry32(99);
-    const size = 30000;
-    const x = Float32Array.from({length: size}, (_, i) =>
-        i % 97 === 0 ? [NaN, Infinity, -Infinity, -0][i % 4] : rand() * 10 - 5);
-    const dy = Float32Array.from({length: size}, (_, i) => i % 101 === 0 ? Infinity : rand() * 2 - 1);
+    const values = (n: number) => ({
+      x: Float32Array.from({length: n}, (_, i) =>
+          i % 97 === 0 ? [NaN, Infinity, -Infinity, -0][i % 4] : rand() * 10 - 5),
+      dy: Float32Array.from({length: n}, (_, i) => i % 101 === 0 ? Infinity : rand() * 2 - 1),
+    });
+    const at = values(size);
+    const big = values(above);
     const problems: Array<[Op, Problem]> = [
-      ['Vars', {shape: [size], x, dy, mins: [-2.3], maxs: [3.9], numBits: 8, narrowRange: false}],
-      ['Args', {shape: [100, 300], x, dy, mins: [-1.1], maxs: [0.7], numBits: 16, narrowRange: true}],
-      ['PerChannel', {shape: [10, 1000, 3], x, dy, mins: [-1, 0, 0.2], maxs: [1, 0, 4], numBits: 4,
+      ['Vars', {shape: [size], ...at, mins: [-2.3], maxs: [3.9], numBits: 8, narrowRange: false}],
+      ['Args', {shape: [128, 256], ...at, mins: [-1.1], maxs: [0.7], numBits: 16, narrowRange: true}],
+      ['Vars', {shape: [11, 3000], ...big, mins: [-0.6], maxs: [1.7], numBits: 4, narrowRange: true}],
+      ['Args', {shape: [above], ...big, mins: [-3], maxs: [2.5], numBits: 8, narrowRange: false}],
+      ['PerChannel', {shape: [11, 1000, 3], ...big, mins: [-1, 0, 0.2], maxs: [1, 0, 4], numBits: 4,
                       narrowRange: false}],
     ];
     for (const [op, p] of problems) {
@@ -150,11 +160,11 @@ describe('wasm kernels vs the cpu backend', () => {
       const cpu = await onBackend('cpu');
       const wasm = await onBackend('wasm');
       expect(firstMismatch(wasm.forward, cpu.forward, true)).toBeNull();
+      expect(firstMismatch(wasm.forward, referenceForward(op, p), true)).toBeNull();
       expect(firstMismatch(wasm.gradient.dx, cpu.gradient.dx, true)).toBeNull();
       expect(firstMismatch(wasm.gradient.dMin, cpu.gradient.dMin, true)).toBeNull();
       expect(firstMismatch(wasm.gradient.dMax, cpu.gradient.dMax, true)).toBeNull();
     }
-
   });
 
   it('match the cpu forward for every range shape, on both sides of the native path\'s size', async () => {

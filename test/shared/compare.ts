@@ -20,13 +20,43 @@ export function firstMismatch(
 }
 
 /**
- * A float32 sum computed in another order (a GPU tree reduction) may differ from the sequential
- * reference by rounding: allow n * 2^-23 of the sum of magnitudes. NaN must match NaN exactly.
+ * Whether `actual` is the float32 sum of `terms` added in some order (a GPU tree reduction), the
+ * sequential reference being `expected`. NaN and infinities must match exactly. Integer-valued
+ * terms whose magnitudes add up to at most 2^24 give the same, exact sum in every order: then it
+ * must equal the exact sum. Otherwise it must lie within (ceil(log2 n) + 1) * 2^-24 * sum|terms|
+ * of the exact (float64) sum, which is how far a balanced float32 tree of n terms can stray: a
+ * dropped, doubled or negated part of the sum is far outside that at any n.
  */
 export function sumsClose(actual: number, expected: number, terms: ArrayLike<number>): boolean {
-  if (actual === expected || (actual !== actual && expected !== expected)) return true;
+  if (sameFloat(actual, expected)) return true;  // the reference's own order
   if (!isFinite(expected)) return false;
+  let exact = 0;
   let magnitude = 0;
-  for (let i = 0; i < terms.length; i++) magnitude += Math.abs(terms[i]);
-  return Math.abs(actual - expected) <= terms.length * 2 ** -23 * magnitude;
+  let integers = true;
+  for (let i = 0; i < terms.length; i++) {
+    exact += terms[i];
+    magnitude += Math.abs(terms[i]);
+    integers = integers && Number.isInteger(terms[i]);
+  }
+  if (integers && magnitude <= 2 ** 24) return actual === exact;
+  const depth = Math.ceil(Math.log2(Math.max(terms.length, 1))) + 1;
+  return Math.abs(actual - exact) <= depth * 2 ** -24 * magnitude;
+}
+
+/** The first channel whose range sum is not sumsClose, described; null when all are. */
+export function sumsMismatch(
+    actual: ArrayLike<number>, expected: ArrayLike<number>,
+    terms: ArrayLike<ArrayLike<number>>): string|null {
+  if (actual.length !== expected.length) {
+    return `length ${actual.length} != expected ${expected.length}`;
+  }
+  for (let c = 0; c < expected.length; c++) {
+    if (!sumsClose(actual[c], expected[c], terms[c])) {
+      let exact = 0;
+      for (let i = 0; i < terms[c].length; i++) exact += terms[c][i];
+      return `channel ${c}: ${actual[c]} != expected ${expected[c]} (exact ${exact}, ` +
+          `${terms[c].length} terms)`;
+    }
+  }
+  return null;
 }

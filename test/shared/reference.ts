@@ -251,3 +251,29 @@ export function refFakeQuantPerChannelGradient(
   }
   return {backpropsWrtInput, backpropWrtMin, backpropWrtMax};
 }
+
+/**
+ * The terms of each channel's range sums, TF's f(dy * float(x < nudged_min)) and
+ * f(dy * float(x > nudged_max)) in flat index order (channel of element i: i % channels); a zero
+ * range has no terms (its range gradients are 0). For checking sums added in another order.
+ */
+export function refRangeGradientTerms(
+    dy: ArrayLike<number>, x: ArrayLike<number>, min: ArrayLike<number>, max: ArrayLike<number>,
+    numBits = 8, narrowRange = false): {below: Float32Array[]; above: Float32Array[]} {
+  const d = checkPerChannel(x.length, min, max);
+  const below: Float32Array[] = [];
+  const above: Float32Array[] = [];
+  for (let c = 0; c < d; c++) {
+    const rows = isZeroRange(min[c], max[c]) ? 0 : x.length / d;
+    const n = refNudge(min[c], max[c], numBits, narrowRange);
+    below.push(new Float32Array(rows));
+    above.push(new Float32Array(rows));
+    for (let r = 0; r < rows; r++) {
+      const xi = f(x[r * d + c]);
+      const g = f(dy[r * d + c]);
+      below[c][r] = f(g * (xi < n.nudgedMin ? 1 : 0));
+      above[c][r] = f(g * (xi > n.nudgedMax ? 1 : 0));
+    }
+  }
+  return {below, above};
+}

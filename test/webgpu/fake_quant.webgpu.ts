@@ -2,7 +2,8 @@
 /**
  * The webgpu kernels in Node (Dawn; SwiftShader's Vulkan driver when there is no GPU):
  *   - the shared backend matrix (backend_suite.ts): TF's cases, property tests against the float32
- *     reference (bit for bit, sign of zero included; range sums within sumsClose), large and
+ *     reference (bit for bit, sign of zero included; range sums as
+ *     the reference's terms added in another order: sumsClose), large and
  *     high-rank inputs, tf.grads, memory;
  *   - dispatch counts and no GPU-to-CPU read: every forward op and Args' gradient is one dispatch,
  *     the Vars/PerChannel gradient one fused dispatch plus at most one combine dispatch;
@@ -12,19 +13,26 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {isSoftwareAdapter, setTargetWorkgroupsForTests, targetWorkgroups, tileLayout} from '../../src/kernels/webgpu/webgpu_util';
 import {fakeQuantWgsl} from '../../src/quant/nudge_wgsl';
-import {firstMismatch, sumsClose} from '../shared/compare';
+import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
+import {refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refRangeGradientTerms} from '../shared/reference';
 
-import {compareWithReference, describeBackendSuite, nearExactSums} from './backend_suite';
+import {compareWithReference, describeBackendSuite} from './backend_suite';
 import {countGpuWork, countGpuWorkAsync, submitPendingCommands, useWebGPU, webgpuBackend} from './webgpu_test_util';
 
 describe('webgpu kernels', () => {
-  it('runs on a WebGPU adapter', () => {
-    const {adapterInfo} = webgpuBackend();
+  it('runs on a WebGPU adapter, recognised as SwiftShader when that is the Vulkan driver', () => {
+    const backend = webgpuBackend();
     // Printed so that a run's log says which device the results come from.
-    console.log(`webgpu adapter: ${JSON.stringify(adapterInfo)}`);
+    console.log(`webgpu adapter: ${JSON.stringify(backend.adapterInfo)}`);
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(backend.device.limits.maxComputeWorkgroupSizeX).toBeGreaterThanOrEqual(256);
+    // The layout's tuning hint: scripts/test-webgpu.js picks SwiftShader unless told otherwise.
+    const swiftShader = /swiftshader/i.test(process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '');
+    expect(isSoftwareAdapter(backend as unknown as WebGPUBackend)).toBe(swiftShader);
   });
 
   describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 100});
@@ -44,6 +52,33 @@ describe('webgpu kernels', () => {
     }
   });
 });
+
+/**
+ * SwiftShader gets about one workgroup per core (webgpu_util.ts), so there the combine pass only
+ * ever adds a few partial sums; a GPU gets 1024 workgroups and the combine pass hundreds of
+ * partials (its loop over chunks and its tree). The whole suite again with that layout.
+ */
+describe('webgpu kernels with a real GPU\'s layout (1024 workgroups)', () => {
+  beforeAll(() => setTargetWorkgroupsForTests(1024));
+  afterAll(() => setTargetWorkgroupsForTests(null));
+
+  it('splits a large gradient into hundreds of partial sums', () => {
+    const backend = webgpuBackend() as unknown as WebGPUBackend;
+    expect(targetWorkgroups(backend)).toBe(1024);
+    expect(tileLayout(70000, 1, targetWorkgroups(backend)).tilesY).toBe(274);
+    expect(tileLayout(3000 * 7, 7, targetWorkgroups(backend)).tilesY).toBe(94);
+  });
+
+  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 30});
+});
+
+/** Both range gradients ([dMin, dMax] per channel) are sums of the reference's terms. */
+function expectRangeSums(
+    actual: ArrayLike<number>[], expected: ArrayLike<number>[],
+    terms: {below: Float32Array[], above: Float32Array[]}): void {
+  expect(sumsMismatch(actual[0], expected[0], terms.below)).toBeNull();
+  expect(sumsMismatch(actual[1], expected[1], terms.above)).toBeNull();
+}
 
 /** Counts the work of `f` after a first, untimed call (uploads, shader compilation). */
 async function countAfterWarmUp(f: () => tf.Tensor[]): Promise<{dispatches: number, reads: number}> {
@@ -118,24 +153,14 @@ describe('webgpu dispatches and reads', () => {
     const g = fakeQuantWithMinMaxVarsGradient(dy, x, min, max);
     const ref = refFakeQuantVarsGradient(dyv, xv, -1.5, 2);
     expect(firstMismatch(await g.backpropsWrtInput.data(), ref.backpropsWrtInput, true)).toBeNull();
-    expect(sumsClose((await g.backpropWrtMin.data())[0], ref.backpropWrtMin, dyv)).toBe(true);
-    expect(sumsClose((await g.backpropWrtMax.data())[0], ref.backpropWrtMax, dyv)).toBe(true);
-    const p = {shape: x.shape, x: xv as Float32Array, dy: dyv as Float32Array, mins: [-1.5],
-               maxs: [2], numBits: 8, narrowRange: false};
-    expect(nearExactSums(await g.backpropWrtMin.data(), p, 'below')).toBeNull();
-    expect(nearExactSums(await g.backpropWrtMax.data(), p, 'above')).toBeNull();
+    expectRangeSums([await g.backpropWrtMin.data(), await g.backpropWrtMax.data()],
+                    [[ref.backpropWrtMin], [ref.backpropWrtMax]], refRangeGradientTerms(dyv, xv, [-1.5], [2]));
     const pc = fakeQuantWithMinMaxVarsPerChannelGradient(dy, x, mins, maxs);
     const pref = refFakeQuantPerChannelGradient(dyv, xv, [-1, -2, 0, -0.5], [1, 2, 0, 0.5]);
     expect(firstMismatch(await pc.backpropsWrtInput.data(), pref.backpropsWrtInput, true)).toBeNull();
-    const [pMin, pMax] = [await pc.backpropWrtMin.data(), await pc.backpropWrtMax.data()];
-    for (let c = 0; c < 4; c++) {
-      const terms = dyv.filter((_, i) => i % 4 === c);
-      expect(sumsClose(pMin[c], pref.backpropWrtMin[c], terms)).toBe(true);
-      expect(sumsClose(pMax[c], pref.backpropWrtMax[c], terms)).toBe(true);
-    }
-    const pp = {...p, mins: [-1, -2, 0, -0.5], maxs: [1, 2, 0, 0.5]};
-    expect(nearExactSums(pMin, pp, 'below')).toBeNull();
-    expect(nearExactSums(pMax, pp, 'above')).toBeNull();
+    expectRangeSums([await pc.backpropWrtMin.data(), await pc.backpropWrtMax.data()],
+                    [pref.backpropWrtMin, pref.backpropWrtMax],
+                    refRangeGradientTerms(dyv, xv, [-1, -2, 0, -0.5], [1, 2, 0, 0.5]));
     expect(firstMismatch(
                await fakeQuantWithMinMaxVarsPerChannel(x, mins, maxs).data(),
                refFakeQuantPerChannel(xv, [-1, -2, 0, -0.5], [1, 2, 0, 0.5]), true))
@@ -166,6 +191,7 @@ describe('webgpu gradient pass on the backend\'s command encoder', () => {
   const xv = Float32Array.from({length: size}, () => rand() * 6 - 3);
   const dyv = Float32Array.from({length: size}, () => rand() * 2 - 1);
   const ref = refFakeQuantVarsGradient(dyv, xv, -1.5, 2);
+  const terms = refRangeGradientTerms(dyv, xv, [-1.5], [2]);
   let min: tf.Variable<tf.Rank.R0>;
   let max: tf.Variable<tf.Rank.R0>;
 
@@ -177,8 +203,8 @@ describe('webgpu gradient pass on the backend\'s command encoder', () => {
 
   async function expectReference(g: ReturnType<typeof fakeQuantWithMinMaxVarsGradient>): Promise<void> {
     expect(firstMismatch(await g.backpropsWrtInput.data(), ref.backpropsWrtInput, true)).toBeNull();
-    expect(sumsClose((await g.backpropWrtMin.data())[0], ref.backpropWrtMin, dyv)).toBe(true);
-    expect(sumsClose((await g.backpropWrtMax.data())[0], ref.backpropWrtMax, dyv)).toBe(true);
+    expectRangeSums([await g.backpropWrtMin.data(), await g.backpropWrtMax.data()],
+                    [[ref.backpropWrtMin], [ref.backpropWrtMax]], terms);
   }
 
   it('is batched with tfjs\'s own commands: no queue submission of its own', async () => {

@@ -35,7 +35,21 @@ export interface PartialsLayout {
 
 /** Windows of about sqrt(count) rows (or texels) balance the two reduction passes. */
 function windowLength(count: number): number {
-  return Math.max(1, Math.ceil(Math.sqrt(count)));
+  return windowLengthForTests ?? Math.max(1, Math.ceil(Math.sqrt(count)));
+}
+
+let windowLengthForTests: number|null = null;
+
+/**
+ * Test hook: range-gradient windows of `length` rows (or texels) whatever the size (null: about
+ * sqrt of it, the default), so that small inputs give the totals pass hundreds of windows.
+ */
+export function setWindowLengthForTests(length: number|null): void {
+  if (length != null && !(Number.isInteger(length) && length >= 1)) {
+    throw new Error(`tfjs-fake-quant: setWindowLengthForTests(${length}): length must be a ` +
+                    'positive integer, or null for the default');
+  }
+  windowLengthForTests = length;
 }
 
 /**

@@ -33,10 +33,26 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
  * core is fastest.
  */
 export function targetWorkgroups(backend: WebGPUBackend): number {
+  if (workgroupsForTests != null) return workgroupsForTests;
   if (!isSoftwareAdapter(backend)) return 1024;
   const cores = (globalThis as {navigator?: {hardwareConcurrency?: number}}).navigator
                     ?.hardwareConcurrency ?? 4;
   return Math.min(32, Math.max(2, cores));
+}
+
+let workgroupsForTests: number|null = null;
+
+/**
+ * Test hook: spread every program over about `count` workgroups whatever the adapter (null: the
+ * adapter's own count, the default), e.g. a real GPU's 1024 on SwiftShader, whose few workgroups
+ * never give the combine pass more than a handful of partial sums.
+ */
+export function setTargetWorkgroupsForTests(count: number|null): void {
+  if (count != null && !(Number.isInteger(count) && count >= 1)) {
+    throw new Error(`tfjs-fake-quant: setTargetWorkgroupsForTests(${count}): count must be a ` +
+                    'positive integer, or null for the default');
+  }
+  workgroupsForTests = count;
 }
 
 type AdapterDescription = {vendor?: string, architecture?: string, description?: string};
