@@ -20,6 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import {exportONNX, ONNXExportOptions} from '../../src/export';
+import {ProtoMessage} from '../../src/export/onnx/protobuf';
 import {FakeQuant} from '../../src/layers';
 
 import {
@@ -217,6 +218,17 @@ describe('exportONNX: ONNX Runtime runs what the QAT model computed', () => {
 });
 
 describe('exportONNX: the file', () => {
+  it('protobuf wire format: varints (negative ones in ten bytes), floats, nested messages', () => {
+    // Examples of protobuf's encoding documentation: 150 -> 08 96 01; -1 as int64 -> ten bytes.
+    expect(Array.from(new ProtoMessage().varint(1, 150).finish())).toEqual([0x08, 0x96, 0x01]);
+    expect(Array.from(new ProtoMessage().varint(1, -1).finish()))
+        .toEqual([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(Array.from(new ProtoMessage().float(2, 1).finish())).toEqual([0x15, 0x00, 0x00, 0x80, 0x3f]);
+    const inner = new ProtoMessage().string(2, 'testing');
+    expect(Array.from(new ProtoMessage().message(3, inner).finish()))
+        .toEqual([0x1a, 0x09, 0x12, 0x07, ...Array.from(Buffer.from('testing'))]);
+  });
+
   it('opset 13, IR version 7, QDQ around every kernel op, int8 weights per axis, int32 biases', async () => {
     const qat = quantizedModel({build: cnn}, 13);
     const model = readModel(await exportONNX(qat));

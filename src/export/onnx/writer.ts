@@ -73,7 +73,7 @@ class OnnxGraphWriter {
     const outputs = this.graph.outputs.map((id) => {
       const t = this.tensor(id);
       const name = this.storedIn(id, this.ioLayoutOf(t));
-      if (name !== t.name) throw new Error(`${PREFIX}: the output ${t.name} is also a model input.`);
+      if (name !== t.name) throw new Error(`${PREFIX}: the output ${t.name} cannot keep its name (is it also a model input?).`);
       return this.valueInfo(t, name);
     });
     return {name: this.graph.name, nodes: this.nodes, initializers: this.initializers, inputs, outputs};
@@ -118,10 +118,11 @@ class OnnxGraphWriter {
     const claimed = [...this.stored.get(t.id)?.values() ?? [], ...this.dequantized.get(t.id)?.values() ?? []];
     if (own && !claimed.includes(t.name)) return t.name;
     const suffix = kind === 'stored' && t.dtype === 'int8' ? '/quantized' : kind === 'dequantized' ? '/dequantized' : '';
-    return this.unique(`${t.name}${suffix}${layout === 'nchw' ? '/nchw' : '/nhwc'}`);
+    const layoutSuffix = t.shape.length === 4 ? (layout === 'nchw' ? '/nchw' : '/nhwc') : '';
+    return this.unique(`${t.name}${suffix}${layoutSuffix}`);
   }
 
-  /** The layouts a tensor exists in (the first is where its producer wrote it). */
+  /** The layout the tensor's producer wrote it in (the first it exists in). */
   private homeLayout(id: number): Layout {
     const v = this.stored.get(id);
     if (v == null || v.size === 0) throw new Error(`${PREFIX}: ${this.tensor(id).name} is read before it is computed.`);
