@@ -315,11 +315,14 @@ async function main() {
                  {cwd: ROOT, stdio: 'inherit'});
     const entries = ['index', 'converter/index', 'layers/index', 'export/index', ...BACKENDS];
     writeEsmDeclarations(entries);
-    // The <script> bundles' globals, hand-written (they refer to dist/types), named after the
-    // bundles so that resolvers without "exports" find them too.
+    // The <script> bundles' globals, hand-written. The bundles' own types (named after them, so
+    // that resolvers without "exports" find them too) export nothing, as the scripts do, and
+    // pull the globals in.
     for (const [file, bundle] of [['globals.d.ts', 'tfjs-fake-quant.min'],
                                   ['globals-layers.d.ts', 'tfjs-fake-quant-layers.min']]) {
-      fs.copyFileSync(path.join(ROOT, 'types', file), path.join(DIST, `${bundle}.d.ts`));
+      fs.copyFileSync(path.join(ROOT, 'types', file), path.join(DIST, 'types', file));
+      fs.writeFileSync(path.join(DIST, `${bundle}.d.ts`),
+                       `/// <reference path="./types/${file}" />\nexport {};\n`);
     }
     for (const types of entries.flatMap((e) => [`${e}.d.ts`, `${e}.d.mts`])) {
       if (!fs.existsSync(path.join(DIST, 'types', types))) {

@@ -10,7 +10,14 @@
  *   - `tfjs-fake-quant/converter` (both formats) registers the graph executors and reuses the main
  *     entry (no kernel registered twice),
  *   - the browser bundle registers the ops on a global `tf` and fails clearly without one,
- *   - the tarball holds dist/ and no tfjs copy.
+ *   - the tarball holds dist/ and no tfjs copy, no source maps and no src/ (<= 900 kB unpacked),
+ *   - @arethetypeswrong/cli and publint find no problem in it,
+ *   - ES module types say ES module (no default import type-checks under node16, nodenext or
+ *     bundler resolution), and the script bundles' globals are typed,
+ *   - loading both builds registers each kernel once,
+ *   - a mismatched or second tfjs-core fails the import with one message that says what to do,
+ *   - a webgl-only app bundled from `tfjs-fake-quant/webgl` leaves the other backends out, and a
+ *     page bundled from the package (esbuild, for the browser) runs.
  * The install uses the npm cache (`--prefer-offline`), which `npm ci` has just filled.
  */
 import {execFile, execFileSync} from 'child_process';
@@ -104,7 +111,7 @@ beforeAll(() => {
   npm([
     'install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball,
     `@tensorflow/tfjs-core@${TFJS_VERSION}`, `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`,
-    `@tensorflow/tfjs-converter@${TFJS_VERSION}`,
+    `@tensorflow/tfjs-converter@${TFJS_VERSION}`, `@tensorflow/tfjs@${TFJS_VERSION}`,
   ], work);
 }, 120000);
 
@@ -116,21 +123,60 @@ describe('packed package', () => {
   it('contains the builds and no tfjs copy', () => {
     const files = JSON.parse(npm(['pack', '--ignore-scripts', '--dry-run', '--json'], ROOT))[0]
         .files.map((f: {path: string}) => f.path) as string[];
-    for (const f of ['dist/cjs/index.js', 'dist/esm/index.mjs', 'dist/types/index.d.ts',
-                     'dist/cjs/converter.js', 'dist/esm/converter.mjs',
-                     'dist/types/converter/index.d.ts', 'converter/package.json',
-                     'dist/cjs/export.js', 'dist/esm/export.mjs', 'dist/types/export/index.d.ts',
-                     'export/package.json', 'dist/tfjs-fake-quant-layers.min.js',
-                     'dist/tfjs-fake-quant.js', 'dist/tfjs-fake-quant.min.js', 'package.json']) {
+    const entries = ['index', 'core', 'cpu', 'webgl', 'webgpu', 'wasm', 'converter', 'layers', 'export'];
+    for (const f of [...entries.flatMap((e) => [`dist/cjs/${e}.js`, `dist/esm/${e}.mjs`]),
+                     ...['index', 'cpu', 'webgl', 'webgpu', 'wasm', 'converter/index', 'layers/index',
+                         'export/index'].flatMap((e) => [`dist/types/${e}.d.ts`, `dist/types/${e}.d.mts`]),
+                     ...['converter', 'layers', 'export', 'cpu', 'webgl', 'webgpu', 'wasm'].map((e) => `${e}/package.json`),
+                     'dist/tfjs-fake-quant.min.js', 'dist/tfjs-fake-quant.min.d.ts',
+                     'dist/tfjs-fake-quant-layers.min.js', 'dist/tfjs-fake-quant-layers.min.d.ts',
+                     'LICENSE', 'README.md', 'package.json']) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => /node_modules|^test\/|@tensorflow/.test(f))).toEqual([]);
+    expect(files.filter((f) => /node_modules|^test\/|^src\/|@tensorflow|\.map$/.test(f))).toEqual([]);
     const installed = path.join(work, 'node_modules', PKG_NAME);
     expect(fs.existsSync(path.join(installed, 'node_modules'))).toBe(false);
     const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@tensorflow/'))).toEqual([]);
     expect(Object.keys(pkg.peerDependencies)).toContain('@tensorflow/tfjs-core');
   });
+
+  it('is at most 900 kB unpacked, with the full Apache-2.0 license and the metadata', () => {
+    const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--dry-run', '--json'], ROOT));
+    expect(packed.unpackedSize).toBeLessThanOrEqual(900 * 1024);
+    const license = fs.readFileSync(path.join(work, 'node_modules', PKG_NAME, 'LICENSE'), 'utf8');
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
+    expect(license.length).toBeGreaterThan(11000);
+    const pkg = JSON.parse(fs.readFileSync(path.join(work, 'node_modules', PKG_NAME, 'package.json'), 'utf8'));
+    expect(pkg.license).toBe('Apache-2.0');
+    for (const key of ['repository', 'homepage', 'bugs', 'engines']) expect(pkg[key]).toBeDefined();
+    expect(pkg.description).toMatch(/cpu, webgl, webgpu and wasm/);
+  });
+
+  it('@arethetypeswrong/cli and publint find no problem in the tarball', async () => {
+    const bin = (name: string, command: string) => {
+      const dir = path.join(ROOT, 'node_modules', name);
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      return path.join(dir, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin[command]);
+    };
+    const runTool = async (args: string[]) => {
+      try {
+        const {stdout} = await execFileAsync(process.execPath, args, {cwd: work, maxBuffer: 16 << 20});
+        return {ok: true, output: stdout};
+      } catch (e) {
+        const err = e as {stdout?: string; stderr?: string; message: string};
+        return {ok: false, output: `${err.stdout ?? ''}${err.stderr ?? err.message}`};
+      }
+    };
+    const [attw, publint] = await Promise.all([
+      runTool([bin('@arethetypeswrong/cli', 'attw'), tarball, '--no-color']),
+      // --strict: warnings fail too; the installed copy is exactly the tarball's files.
+      runTool([bin('publint', 'publint'), 'run', path.join(work, 'node_modules', PKG_NAME), '--strict', '--pack', 'false']),
+    ]);
+    expect(attw).toEqual({ok: true, output: expect.stringContaining('No problems found')});
+    expect(publint).toEqual({ok: true, output: expect.not.stringMatching(/Warnings:|Errors:/)});
+  }, 120000);
 
   it('works with require() (CommonJS build)', async () => {
     write('cjs_check.js', `
@@ -234,7 +280,7 @@ describe('packed package', () => {
     expect(r.missingTfError).toMatch(/TensorFlow\.js was not found on the global `tf`/);
   });
 
-  it('typings resolve and type-check (node10, node16 .mts/.cts)', async () => {
+  it('typings resolve and type-check (node10, node16 .mts/.cts, nodenext, bundler, page globals)', async () => {
     const usage = `
       import * as tf from '@tensorflow/tfjs-core';
       import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVars,
@@ -255,11 +301,58 @@ describe('packed package', () => {
     // typeRoots: only the consumer's own @types (tfjs-core brings @types/long & co).
     const base = {strict: true, noEmit: true, target: 'ES2020', lib: ['ES2020', 'DOM'],
                   typeRoots: ['../node_modules/@types']};
+    // What a consumer of the ES module build would write and Node or a bundler rejects.
+    const esmOnly = `
+      // @ts-expect-error the ES module build has no default export
+      import fq from '${PKG_NAME}';
+      // @ts-expect-error nor has the per-backend entry
+      import fqWebgl from '${PKG_NAME}/webgl';
+      import {fakeQuantWithMinMaxVars as webglOp} from '${PKG_NAME}/webgl';
+      const sameOp: typeof fakeQuantWithMinMaxVars = webglOp;
+      export {fq, fqWebgl, sameOp};
+    `;
+    // The Layers API and exporters (their tfjs-layers types are checked with skipLibCheck only:
+    // tfjs-layers' own .d.ts files do not pass strict checks).
+    const layersEntries = `
+      // @ts-expect-error no default export
+      import fqLayers from '${PKG_NAME}/layers';
+      import {quantizeModel} from '${PKG_NAME}/layers';
+      import {exportTFLite} from '${PKG_NAME}/export';
+      export {fqLayers, quantizeModel, exportTFLite};
+    `;
+    // A page's script (no imports) using the <script> bundles' globals on top of tf.min.js.
+    const page = `
+      /// <reference types="${PKG_NAME}/dist/tfjs-fake-quant-layers.min.js" />
+      const pageX: tf.Tensor1D = tf.tensor1d([-1.2, 0, 0.3, 1.7]);
+      const pageY: tf.Tensor1D = tf.fakeQuantWithMinMaxVars(pageX, -1, 1);
+      const pageZ: tf.Tensor1D = tfjsFakeQuant.fakeQuantWithMinMaxArgs(pageY);
+      const pageChained: tf.Tensor1D = pageX.fakeQuantWithMinMaxVars(-1, 1);
+      const pageModel: tf.LayersModel = tfjsFakeQuant.quantizeModel(tf.sequential({layers: [
+        tf.layers.dense({inputShape: [4], units: 2})]}));
+      const pageFile: Promise<Uint8Array> = tfjsFakeQuant.exportTFLite(pageModel);
+      // @ts-expect-error numBits is a number
+      tf.fakeQuantWithMinMaxVars(pageX, -1, 1, '8');
+    `;
+    // A page with the first bundle only (ops on tf-core.min.js or tf.min.js).
+    const pageOps = `
+      /// <reference types="${PKG_NAME}/dist/tfjs-fake-quant.min.js" />
+      const opsX: tf.Tensor2D = tf.zeros([2, 3]);
+      const opsY: tf.Tensor2D = tf.fakeQuantWithMinMaxVarsPerChannel(opsX, [-1, -1, -1], [1, 1, 1]);
+      const opsG: tf.Scalar = tfjsFakeQuant.fakeQuantWithMinMaxVarsGradient(opsY, opsX, -1, 1).backpropWrtMin;
+      // @ts-expect-error the Layers API comes with the second bundle
+      tfjsFakeQuant.quantizeModel;
+    `;
     // All .d.ts files (ours and tfjs's) are checked once, in the node16 project.
     const projects: Array<[string, object, Record<string, string>]> = [
       ['node10', {module: 'commonjs', moduleResolution: 'node', skipLibCheck: true}, {'index.ts': usage}],
       ['node16', {module: 'node16', moduleResolution: 'node16', skipLibCheck: false},
-       {'esm.mts': usage, 'cjs.cts': usage}],
+       {'esm.mts': usage + esmOnly, 'cjs.cts': usage}],
+      ['nodenext', {module: 'nodenext', moduleResolution: 'nodenext', skipLibCheck: true},
+       {'esm.mts': usage + esmOnly + layersEntries}],
+      ['bundler', {module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true},
+       {'index.ts': usage + esmOnly + layersEntries}],
+      ['page', {module: 'esnext', moduleResolution: 'bundler', skipLibCheck: true}, {'page.ts': page}],
+      ['page_ops', {module: 'esnext', moduleResolution: 'bundler', skipLibCheck: false}, {'page.ts': pageOps}],
     ];
     const results = await Promise.all(projects.map(async ([name, options, files]) => {
       for (const [file, text] of Object.entries(files)) write(`types_${name}/${file}`, text);
@@ -283,4 +376,145 @@ describe('packed package', () => {
       expect(r.trace).toContain(`/node_modules/${PKG_NAME}/dist/types/index.d.ts`);
     }
   }, 120000);
+  it('registers each kernel and gradient once when both builds load (ESM app, CJS dependency)', async () => {
+    write('both_builds.mjs', `
+      import {createRequire} from 'module';
+      const require = createRequire(import.meta.url);
+      const warnings = [];
+      console.warn = (...a) => { warnings.push(a.join(' ')); };
+      const tf = await import('@tensorflow/tfjs-core');
+      await import('@tensorflow/tfjs-backend-cpu');
+      const esm = await import('${PKG_NAME}');
+      const cjs = require('${PKG_NAME}');
+      await import('${PKG_NAME}/webgl');
+      require('${PKG_NAME}/cpu');
+      const x = tf.tensor1d([-1.2, 0, 0.3, 1.7]);
+      console.log(JSON.stringify({
+        duplicates: warnings.filter((w) => /already registered|Overriding the gradient/.test(w)),
+        twoBuilds: esm.fakeQuantWithMinMaxVars !== cjs.fakeQuantWithMinMaxVars,
+        esm: Array.from(esm.fakeQuantWithMinMaxVars(x, -1, 1).dataSync()),
+        cjs: Array.from(cjs.fakeQuantWithMinMaxVars(x, -1, 1).dataSync()),
+        chained: Array.from(x.fakeQuantWithMinMaxVars(-1, 1).dataSync()),
+        grad: Array.from(tf.grad((t) => cjs.fakeQuantWithMinMaxVars(t, -1, 1))(x).dataSync()),
+      }));`);
+    const r = await runNode('both_builds.mjs');
+    expect(r.twoBuilds).toBe(true);
+    expect(r.duplicates).toEqual([]);
+    for (const key of ['esm', 'cjs', 'chained']) {
+      (r[key] as number[]).forEach((v, i) => expect(v).toBeCloseTo(EXPECTED_FORWARD[i], 6));
+    }
+    expect(r.grad).toEqual([0, 1, 1, 0]);
+  });
+
+  /**
+   * A project as npm lays it out when the app's TensorFlow.js is not the version this package
+   * supports: `tfjsAt` is the app's tfjs-core (copied from the installed one, its version rewritten),
+   * `nested` puts a supported copy under node_modules/tfjs-fake-quant/node_modules as npm does
+   * when the app's copy does not satisfy the peer range.
+   */
+  function mismatchedProject(name: string, appVersion: string, nested: boolean): string {
+    const dir = path.join(work, name);
+    const core = path.join(work, 'node_modules/@tensorflow/tfjs-core');
+    const copyCore = (to: string, version: string) => {
+      fs.mkdirSync(path.join(to, 'dist'), {recursive: true});
+      const pkg = JSON.parse(fs.readFileSync(path.join(core, 'package.json'), 'utf8'));
+      fs.writeFileSync(path.join(to, 'package.json'), JSON.stringify({...pkg, version}));
+      const code = fs.readFileSync(path.join(core, pkg.main), 'utf8');
+      expect(code).toContain(`version = '${TFJS_VERSION}'`);
+      fs.writeFileSync(path.join(to, pkg.main), code.replace(`version = '${TFJS_VERSION}'`, `version = '${version}'`));
+    };
+    copyCore(path.join(dir, 'node_modules/@tensorflow/tfjs-core'), appVersion);
+    const ours = path.join(dir, 'node_modules', PKG_NAME);
+    fs.cpSync(path.join(work, 'node_modules', PKG_NAME), ours, {recursive: true});
+    if (nested) copyCore(path.join(ours, 'node_modules/@tensorflow/tfjs-core'), TFJS_VERSION);
+    return dir;
+  }
+
+  async function importError(dir: string, file: string, text: string): Promise<string> {
+    fs.writeFileSync(path.join(dir, file), text);
+    try {
+      await execFileAsync(process.execPath, [file], {cwd: dir});
+      return 'no error';
+    } catch (e) {
+      return String((e as {stderr?: string}).stderr);
+    }
+  }
+
+  it('a tfjs-core outside the supported range fails the import with what to do', async () => {
+    const dir = mismatchedProject('old_tfjs', '4.21.0', false);
+    const message = /tfjs-fake-quant supports @tensorflow\/tfjs-core ~4\.22\.0, but 4\.21\.0 is loaded\. Install one TensorFlow\.js version in that range .*npm ls @tensorflow\/tfjs-core/;
+    expect(await importError(dir, 'app.js', `require('${PKG_NAME}');`)).toMatch(message);
+    expect(await importError(dir, 'app.mjs', `import '${PKG_NAME}/layers';`)).toMatch(message);
+  });
+
+  it('a second tfjs-core (the app\'s at another version) fails the import with what to do', async () => {
+    const dir = mismatchedProject('two_tfjs', '4.21.0', true);
+    const message = /tfjs-fake-quant found two copies of @tensorflow\/tfjs-core: 4\.22\.0 \(the one it imports\) and another that loaded first.*npm ls @tensorflow\/tfjs-core/;
+    const app = (load: string) => `${load}\nconsole.log('loaded');`;
+    expect(await importError(dir, 'app.js', app(
+        `require('@tensorflow/tfjs-core');\nrequire('${PKG_NAME}');`))).toMatch(message);
+    expect(await importError(dir, 'app.mjs', app(
+        `await import('@tensorflow/tfjs-core');\nawait import('${PKG_NAME}/webgl');`))).toMatch(message);
+    // One error, not the warnings of a half-working second copy (the second tfjs-core still warns
+    // "Platform node has already been set" as it loads, before this package runs).
+    const stderr = await importError(dir, 'app2.js', `require('@tensorflow/tfjs-core');\nrequire('${PKG_NAME}');`);
+    expect(stderr).not.toMatch(/already registered/);
+    expect(stderr.match(/Error: /g)).toHaveLength(1);
+  });
+
+  /** esbuild bundles an app of the consumer project (tfjs external unless `bundleTfjs`). */
+  async function bundle(file: string, text: string, bundleTfjs = false): Promise<string> {
+    const esbuild = require(require.resolve('esbuild', {paths: [ROOT]}));
+    write(file, text);
+    const outfile = path.join(work, `${file}.bundle.js`);
+    await esbuild.build({
+      entryPoints: [path.join(work, file)], absWorkingDir: work, bundle: true, minify: true,
+      format: bundleTfjs ? 'iife' : 'esm', platform: 'browser', outfile, logLevel: 'silent',
+      external: bundleTfjs ? [] : ['@tensorflow/*'],
+    });
+    return fs.readFileSync(outfile, 'utf8');
+  }
+
+  it('a webgl-only app bundled from tfjs-fake-quant/webgl leaves the other backends out', async () => {
+    const app = (entry: string) => `
+      import * as tf from '@tensorflow/tfjs-core';
+      import '@tensorflow/tfjs-backend-webgl';
+      import {fakeQuantWithMinMaxVars} from '${entry}';
+      fakeQuantWithMinMaxVars(tf.tensor1d([0.3]), -1, 1).print();`;
+    const [all, webgl] = await Promise.all([
+      bundle('app_all.mjs', app(PKG_NAME)), bundle('app_webgl.mjs', app(`${PKG_NAME}/webgl`))]);
+    const hasWebgpu = (code: string) => /backendName:"webgpu"/.test(code);
+    const hasWasm = (code: string) => /backendName:"wasm"/.test(code);
+    expect([hasWebgpu(all), hasWasm(all)]).toEqual([true, true]);
+    expect([hasWebgpu(webgl), hasWasm(webgl)]).toEqual([false, false]);
+    // Size check (minified, tfjs external): 62 kB from the main entry, 28 kB from /webgl.
+    expect(all.length - webgl.length).toBeGreaterThan(25 * 1024);
+    expect(webgl.length).toBeLessThan(all.length * 0.6);
+  }, 60000);
+
+  it('a page bundled from the package for the browser runs the ops and the gradient', async () => {
+    const code = await bundle('page.mjs', `
+      import * as tf from '@tensorflow/tfjs-core';
+      import '@tensorflow/tfjs-backend-cpu';
+      import {fakeQuantWithMinMaxVars} from '${PKG_NAME}/cpu';
+      globalThis.pageResult = tf.setBackend('cpu').then(() => {
+        const x = tf.tensor1d([-1.2, 0, 0.3, 1.7]);
+        return {forward: Array.from(fakeQuantWithMinMaxVars(x, -1, 1).dataSync()),
+                grad: Array.from(tf.grad((t) => fakeQuantWithMinMaxVars(t, -1, 1))(x).dataSync())};
+      });`, true);
+    write('page_check.js', `
+      const vm = require('vm');
+      // A worker-like global (self, WorkerGlobalScope): tfjs picks its browser platform.
+      const context = vm.createContext({console, setTimeout, clearTimeout, queueMicrotask,
+                                        TextEncoder, TextDecoder, performance, WorkerGlobalScope: class {}});
+      context.self = context;
+      vm.runInContext(require('fs').readFileSync(process.argv[2], 'utf8'), context);
+      context.pageResult.then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`);
+    const {stdout} = await execFileAsync(process.execPath, ['page_check.js', path.join(work, 'page.mjs.bundle.js')], {cwd: work});
+    const r = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(code).toMatch(/backendName:"cpu"/);
+    expect(code).not.toMatch(/backendName:"(webgl|webgpu|wasm)"/);
+    (r.forward as number[]).forEach((v, i) => expect(v).toBeCloseTo(EXPECTED_FORWARD[i], 6));
+    expect(r.grad).toEqual([0, 1, 1, 0]);
+  }, 60000);
 });
