@@ -6,7 +6,9 @@
  * (2,000 digits) for the float model, post-training quantization (PTQ) at 8 and 4 bits and
  * quantization-aware training (QAT) at 8 and 4 bits, with `quantizeModel` and `calibrate` from
  * `tfjs-fake-quant/layers`. The QAT 8-bit model is exported as an int8 .tflite file
- * (`exportTFLite`) and run by TFLite's own interpreter (LiteRT.js) on the same test digits.
+ * (`exportTFLite`) and run by TFLite's own interpreter (LiteRT.js) on the same test digits; also
+ * as an ONNX QDQ model (`exportONNX`, run in ONNX Runtime) and a TF.js web model with 8-bit
+ * kernels (`saveQuantized`, run in stock tfjs), written beside the .tflite file.
  *
  * Options:
  *   --model mlp|cnn     the MLP (default; 784 -> 128 ReLU -> 10) or a small conv net (conv-BN-ReLU,
@@ -21,7 +23,8 @@
  *                       /usr/share/datasets/fashion-mnist)
  *   --json FILE         also write {float, ptq: {"8", "4"}, qat: {"8", "4"}, tflite: {accuracy,
  *                       bytes, floatBytes}} (accuracies in [0, 1]; tflite: the exported QAT 8-bit
- *                       model, its size and the float model's weights in float32 bytes)
+ *                       model, its size and the float model's weights in float32 bytes), onnx
+ *                       and webModel: {accuracy, bytes} (the .onnx file; the web model's weights)
  *   --tflite-out FILE   where to write the .tflite file (default: qat_demo_<model>_int8.tflite
  *                       in the system's temporary folder)
  *   --epochs N          float epochs (default 8);  --qat-epochs N  QAT epochs (default 3)
@@ -41,6 +44,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {exportTFLite} from '../src/export';
 import {DataSet, PIXELS, sample, Split, splitDigits} from './qat/data';
+import {deploy, Deployed, evaluate, FormatResult, writeWebModel} from './qat/deploy_formats';
 import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from './qat/experiment';
 import {FASHION_MNIST_DIR, readFashionMnist} from './qat/idx';
 import {loadDigits} from './qat/mnist';
@@ -146,13 +150,20 @@ function parseArgs(argv: string[]): Args {
 
 const pct = (a: number) => `${(100 * a).toFixed(2)}%`;
 
-/** The results table; the .tflite file's row follows QAT 8-bit's. */
-function table(r: Results, tflite?: TFLiteResult): string {
+/** The QAT 8-bit model's other formats. */
+interface Formats {
+  onnx: FormatResult;
+  webModel: FormatResult;
+}
+
+/** The results table; the exported files' rows follow QAT 8-bit's. */
+function table(r: Results, tflite?: TFLiteResult, formats?: Formats): string {
   const rows: Array<[string, number]> = [['float', r.float]];
   for (const b of Object.keys(r.ptq).sort((a, b) => Number(b) - Number(a))) rows.push([`PTQ ${b}-bit`, r.ptq[b]]);
   for (const b of Object.keys(r.qat).sort((a, b) => Number(b) - Number(a))) {
     rows.push([`QAT ${b}-bit`, r.qat[b]]);
     if (b === '8' && tflite) rows.push(['int8 .tflite', tflite.accuracy]);
+    if (b === '8' && formats) rows.push(['ONNX (ORT)', formats.onnx.accuracy], ['web model', formats.webModel.accuracy]);
   }
   const lines = ['| model        | test accuracy | vs float |', '|--------------|--------------:|---------:|'];
   for (const [name, acc] of rows) {
@@ -195,6 +206,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const {json, config} = args;
   const tfliteOut = args.tfliteOut ?? path.join(os.tmpdir(), `qat_demo_${config.model}_int8.tflite`);
+  // The .onnx file and the web model's folder go beside it.
+  const outBase = tfliteOut.replace(/\.tflite$/, '');
   await tf.setBackend('cpu');
   const t0 = Date.now();
   const {split, source} = loadSplit(args);
@@ -207,6 +220,7 @@ async function main(): Promise<void> {
       `QAT ${config.qatEpochs} epochs`);
   let floatBytes = 0;
   let exported: Uint8Array|undefined;
+  let deployed: Deployed|undefined;
   const results = await runExperiment(split, config, {
     onEpoch: (e) => console.log(
         `${e.run.padEnd(5)} epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}  ` +
@@ -220,6 +234,7 @@ async function main(): Promise<void> {
       const start = Date.now();
       exported = await exportTFLite(model);
       console.log(`qat8  exported as int8 .tflite: ${exported.length} bytes in ${Date.now() - start} ms`);
+      deployed = await deploy(model);
     },
   });
   let tflite: TFLiteResult|undefined;
@@ -227,7 +242,13 @@ async function main(): Promise<void> {
     write(tfliteOut, exported);
     tflite = {accuracy: await interpreterAccuracy(exported, split.test), bytes: exported.length, floatBytes};
   }
-  console.log(`\n${table(results, tflite)}\n`);
+  let formats: Formats|undefined;
+  if (deployed) {
+    write(`${outBase}.onnx`, deployed.onnx);
+    writeWebModel(`${outBase}_web`, deployed);
+    formats = await evaluate(deployed, split.test);
+  }
+  console.log(`\n${table(results, tflite, formats)}\n`);
   if (tflite) {
     console.log(
         `int8 .tflite: the QAT 8-bit model exported (${tfliteOut}), run by TFLite's interpreter; ` +
@@ -236,9 +257,15 @@ async function main(): Promise<void> {
   } else {
     console.log('no .tflite file: it is exported from the QAT 8-bit model (--bits without 8)');
   }
+  if (formats) {
+    console.log(
+        `ONNX (ORT): ${outBase}.onnx (QDQ, int8), run by ONNX Runtime; ${kB(formats.onnx.bytes)}. ` +
+        `web model: ${outBase}_web/ (8-bit kernels), run by stock tfjs; weights ${kB(formats.webModel.bytes)}, ` +
+        `${(100 * formats.webModel.bytes / floatBytes).toFixed(1)}% of the float weights`);
+  }
   console.log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (json) {
-    write(json, JSON.stringify({...results, ...(tflite ? {tflite} : {})}, null, 2) + '\n');
+    write(json, JSON.stringify({...results, ...(tflite ? {tflite} : {}), ...(formats ?? {})}, null, 2) + '\n');
     console.log(`wrote ${json}`);
   }
   const leaked = tf.memory().numTensors;
