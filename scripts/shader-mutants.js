@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * Hand-written mutants of the shader sources (WGSL and GLSL inside TypeScript strings, which
+ * StrykerJS cannot mutate meaningfully): mask flips, dropped partial sums, off-by-one windows and
+ * tree levels. Each mutant is applied to a copy of the project (src, test, scripts, configs and
+ * dist, node_modules linked) in the temp dir, never to the checkout, and its suite is run there:
+ * the webgpu ones with scripts/test-webgpu.js (Dawn on SwiftShader), the webgl ones with karma on
+ * one spec file. Every mutant must make its suite fail; the script exits 1 if one survives.
+ *
+ * Usage: node scripts/shader-mutants.js [--webgpu] [--webgl] [--only NAME,...] [--list]
+ *   (default: both suites; the webgl mutants need dist/ built and chromium, a few minutes each)
+ */
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const {spawnSync} = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const WGSL_PROGRAMS = 'src/kernels/webgpu/fake_quant_webgpu_programs.ts';
+const WGSL_NUDGE = 'src/quant/nudge_wgsl.ts';
+const GLSL_GRADIENT = 'src/kernels/webgl/fake_quant_grad_gpu.ts';
+const GLSL_NUDGE = 'src/quant/nudge_glsl.ts';
+const WEBGPU_SPEC = 'test/webgpu/fake_quant.webgpu.ts';
+const WEBGL_SPEC = 'test/browser/webgl_vars.spec.ts';
+const WEBGL_PER_CHANNEL_SPEC = 'test/browser/webgl_args_per_channel.spec.ts';
+
+/** {name, suite, spec, file, from, to}: `from` must occur exactly once in `file`. */
+const MUTANTS = [
+  {name: 'wgsl-combine-drops-partial-0-above-8', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_PROGRAMS, from: 'below = below + partials[o];',
+   to: 'below = below + select(partials[o], 0.0, chunk == 0u && params.tilesY > 8u);'},
+  {name: 'wgsl-combine-drops-partial-0-above-2', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_PROGRAMS, from: 'above = above + partials[o + 1u];',
+   to: 'above = above + select(partials[o + 1u], 0.0, chunk == 0u && params.tilesY > 2u);'},
+  {name: 'wgsl-combine-tree-skips-a-level', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_PROGRAMS, from: 'for (var s = ${COMBINE_WORKGROUP_SIZE / 2}u; s > 0u;',
+   to: 'for (var s = ${COMBINE_WORKGROUP_SIZE / 4}u; s > 0u;'},
+  {name: 'wgsl-fused-tree-stops-one-level-early', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_PROGRAMS, from: '(${WORKGROUP_SIZE}u / params.tileChannels) / 2u; s > 0u;',
+   to: '(${WORKGROUP_SIZE}u / params.tileChannels) / 2u; s > 1u;'},
+  {name: 'wgsl-partials-indexed-by-lane', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_PROGRAMS, from: 'params.channels + tile.channel) * 2u;',
+   to: 'params.channels + tile.lx) * 2u;'},
+  {name: 'wgsl-below-mask-inclusive', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_NUDGE, from: 'comparable && k < lo, comparable && k > hi',
+   to: 'comparable && k <= lo, comparable && k > hi'},
+  {name: 'wgsl-above-mask-flipped', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_NUDGE, from: 'comparable && k < lo, comparable && k > hi',
+   to: 'comparable && k < lo, comparable && k < hi'},
+  {name: 'glsl-totals-skip-window-0-above-100', suite: 'webgl', spec: WEBGL_SPEC,
+   file: GLSL_GRADIENT, from: 'for (int k = 0; k < ${windows}; k++) {',
+   to: 'for (int k = ${windows} > 100 ? 1 : 0; k < ${windows}; k++) {'},
+  {name: 'glsl-sums-zero-above-100-windows', suite: 'webgl', spec: WEBGL_SPEC,
+   file: GLSL_GRADIENT, from: 'setOutput(total);', to: 'setOutput(${windows} > 100 ? 0.0 : total);'},
+  {name: 'glsl-window-drops-its-last-row', suite: 'webgl', spec: WEBGL_PER_CHANNEL_SPEC,
+   file: GLSL_GRADIENT, from: 'for (int i = 0; i < ${windowRows}; i++) {',
+   to: 'for (int i = 0; i < ${windowRows} - 1; i++) {'},
+  {name: 'glsl-below-mask-inclusive', suite: 'webgl', spec: WEBGL_SPEC,
+   file: GLSL_NUDGE, from: 'vec2(v < r.nudgedMin ? 1.0 : 0.0,', to: 'vec2(v <= r.nudgedMin ? 1.0 : 0.0,'},
+];
+
+/** What a mutant's copy of the project holds (node_modules is linked). */
+const COPIED = ['src', 'test', 'scripts', 'dist', 'package.json', 'tsconfig.json',
+                'tsconfig.jest.json', 'jest.config.js', 'karma.conf.js'];
+
+function parseArgs(argv) {
+  const suites = ['webgpu', 'webgl'].filter(s => argv.includes(`--${s}`));
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
+  if (only != null) {
+    const unknown = only.filter(name => !MUTANTS.some(m => m.name === name));
+    if (unknown.length > 0) throw new Error(`--only: unknown mutant(s) ${unknown.join(', ')}`);
+  }
+  return {suites: suites.length > 0 ? suites : ['webgpu', 'webgl'], only, list: argv.includes('--list')};
+}
+
+/** A copy of the project with `mutant` applied; returns its root. */
+function mutatedCopy(mutant) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tfjs-fake-quant-${mutant.name}-`));
+  for (const entry of COPIED) {
+    const from = path.join(ROOT, entry);
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, entry), {recursive: true});
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const file = path.join(dir, mutant.file);
+  const source = fs.readFileSync(file, 'utf8');
+  const count = source.split(mutant.from).length - 1;
+  if (count !== 1) {
+    throw new Error(`mutant ${mutant.name}: "${mutant.from}" occurs ${count} times in ${mutant.file}`);
+  }
+  fs.writeFileSync(file, source.replace(mutant.from, mutant.to));
+  return dir;
+}
+
+/** Runs the mutant's suite in `dir`; true when the suite failed (the mutant is killed). */
+function killed(mutant, dir) {
+  const env = {...process.env, TFJS_FAKE_QUANT_REQUIRE_WEBGPU: '1'};
+  const command = mutant.suite === 'webgpu' ?
+      [path.join(dir, 'scripts/test-webgpu.js'), mutant.spec] :
+      [path.join(dir, 'node_modules/karma/bin/karma'), 'start', path.join(dir, 'karma.conf.js')];
+  if (mutant.suite === 'webgl') {
+    env.KARMA_SPECS = mutant.spec;
+    // karma-esbuild cannot bundle specs below its own temp dir (see .ci/run).
+    env.TMPDIR = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache-shader-mutants-'));
+  }
+  const log = path.join(os.tmpdir(), `${mutant.name}.log`);
+  const r = spawnSync(process.execPath, command, {cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28});
+  fs.writeFileSync(log, `${r.stdout}\n${r.stderr}`);
+  if (env.TMPDIR !== process.env.TMPDIR) fs.rmSync(env.TMPDIR, {recursive: true, force: true});
+  const failedTests = /Tests:.*\d+ failed|FAILED|\d+ FAILED/.test(`${r.stdout}${r.stderr}`);
+  console.log(`  exit ${r.status}${failedTests ? ', failing tests' : ''}; log ${log}`);
+  return r.status !== 0 && failedTests;
+}
+
+function main() {
+  const {suites, only, list} = parseArgs(process.argv.slice(2));
+  const mutants = MUTANTS.filter(m => suites.includes(m.suite) && (only == null || only.includes(m.name)));
+  if (list) {
+    for (const m of mutants) console.log(`${m.name} (${m.suite}: ${m.spec})`);
+    return;
+  }
+  const survivors = [];
+  for (const mutant of mutants) {
+    console.log(`${mutant.name}: ${mutant.file}: ${mutant.from}  ->  ${mutant.to}`);
+    const dir = mutatedCopy(mutant);
+    const start = Date.now();
+    try {
+      const dead = killed(mutant, dir);
+      console.log(`  ${dead ? 'killed' : 'SURVIVED'} (${((Date.now() - start) / 1000).toFixed(0)} s)`);
+      if (!dead) survivors.push(mutant.name);
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true});
+    }
+  }
+  console.log(`${mutants.length - survivors.length} of ${mutants.length} shader mutants killed` +
+              (survivors.length > 0 ? `; survived: ${survivors.join(', ')}` : ''));
+  process.exit(survivors.length > 0 ? 1 : 0);
+}
+
+main();
