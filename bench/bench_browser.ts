@@ -26,7 +26,7 @@ import {pathToFileURL} from 'url';
 import * as esbuild from 'esbuild';
 import puppeteer from 'puppeteer-core';
 
-import {BenchResult, PageMessage, parseResultLine, renderMarkdown, resultFromMessages} from './report';
+import {type BenchResult, type PageMessage, parseResultLine, renderMarkdown, resultFromMessages} from './report';
 import {hostDescription, parseArgs, RESULTS_DIR, ROOT, sourceVersion, writeJson, writeResultsReadme} from './results_file';
 
 const PAGE_DIR = path.join(ROOT, 'out', 'bench-page');

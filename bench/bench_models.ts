@@ -14,10 +14,10 @@ import * as tf from '@tensorflow/tfjs';
 import {exportTFLite} from '../src/export';
 import {calibrate, quantizeModel} from '../src/layers';
 import {splitDigits} from '../examples/qat/data';
-import {createModel, floatWeightBytes, inputShape, MODEL_KINDS, ModelKind} from '../examples/qat/models';
+import {createModel, floatWeightBytes, inputShape, MODEL_KINDS, type ModelKind} from '../examples/qat/models';
 import {loadDigits} from '../examples/qat/mnist';
 import {loadTFLiteModel} from '../examples/qat/tflite_runtime';
-import {ModelBackend, ModelBenchResult, ModelRow, Timing} from './models_report';
+import type {ModelBackend, ModelBenchResult, ModelRow, Timing} from './models_report';
 import {summarize} from './report';
 
 export interface ModelBenchOptions {

@@ -31,10 +31,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 import {benchModels} from './bench_models';
-import {BenchBackend, defaultOptions, runBench} from './harness';
-import {ModelBackend, ModelBenchResult, renderModels} from './models_report';
-import {BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
-import {CliOptions, hostDescription, MODELS_FILE, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
+import {type BenchBackend, defaultOptions, runBench} from './harness';
+import {type ModelBackend, type ModelBenchResult, renderModels} from './models_report';
+import {type BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
+import {type CliOptions, hostDescription, MODELS_FILE, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
 
 type NodeBackend = Extract<BenchBackend, 'cpu'|'wasm'|'webgpu'>;
 const NODE_BACKENDS: NodeBackend[] = ['cpu', 'wasm', 'webgpu'];

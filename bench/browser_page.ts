@@ -19,7 +19,7 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 
 import {defaultOptions, runBench} from './harness';
-import {BenchMeta, BenchResult, evaluateGoals, PageMessage, parseSize, renderMarkdown} from './report';
+import {type BenchMeta, type BenchResult, evaluateGoals, type PageMessage, parseSize, renderMarkdown} from './report';
 
 interface BenchState {
   done: boolean;

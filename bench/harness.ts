@@ -28,7 +28,7 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../src';
-import {CaseResult, Check, Group, median, Role, sizeLabel, summarize} from './report';
+import {type CaseResult, type Check, type Group, median, type Role, sizeLabel, summarize} from './report';
 import {mulberry32} from '../test/shared/random';
 
 const f32 = Math.fround;

@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import {ModelBenchResult, renderModels} from './models_report';
-import {BenchResult, parseSize, renderMarkdown, renderSideBySide} from './report';
+import {type ModelBenchResult, renderModels} from './models_report';
+import {type BenchResult, parseSize, renderMarkdown, renderSideBySide} from './report';
 
 /** The package root: the first folder above this script with a package.json. */
 function packageRoot(): string {

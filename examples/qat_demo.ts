@@ -43,12 +43,12 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 import {exportTFLite} from '../src/export';
-import {DataSet, PIXELS, sample, Split, splitDigits} from './qat/data';
-import {deploy, Deployed, evaluate, FormatResult, writeWebModel} from './qat/deploy_formats';
-import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from './qat/experiment';
+import {type DataSet, PIXELS, sample, type Split, splitDigits} from './qat/data';
+import {deploy, type Deployed, evaluate, type FormatResult, writeWebModel} from './qat/deploy_formats';
+import {DEFAULT_CONFIG, type ExperimentConfig, type Results, runExperiment} from './qat/experiment';
 import {FASHION_MNIST_DIR, readFashionMnist} from './qat/idx';
 import {loadDigits} from './qat/mnist';
-import {floatWeightBytes, MODEL_KINDS, ModelKind} from './qat/models';
+import {floatWeightBytes, MODEL_KINDS, type ModelKind} from './qat/models';
 import {loadTFLiteModel, tfliteAccuracy} from './qat/tflite_runtime';
 
 const TEST_SIZE = 2000;

@@ -13,7 +13,7 @@
  * to `tf`, the whole package namespace is exposed as `tfjsFakeQuant`, and when `tf` has tfjs-converter
  * (`tf.registerOp`) the graph-model executors are registered.
  */
-import {registerGraphExecutors, RegisterOp} from './converter/executors';
+import {registerGraphExecutors, type RegisterOp} from './converter/executors';
 import * as tfjsFakeQuant from './index';
 
 export * from './index';

@@ -2,7 +2,7 @@
  * Chained tensor methods (`x.fakeQuantWithMinMaxVars(min, max)`), after tfjs-core's
  * `public/chained_ops`: typed through module augmentation, installed on the Tensor prototype.
  */
-import {Scalar, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
+import {type Scalar, Tensor, type Tensor1D, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {fakeQuantWithMinMaxArgs} from './ops/fake_quant_with_min_max_args';
 import {fakeQuantWithMinMaxVars} from './ops/fake_quant_with_min_max_vars';

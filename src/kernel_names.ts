@@ -2,7 +2,7 @@
  * Kernel names (TensorFlow's op names) and the input/attr types of each kernel, after tfjs-core's
  * own `kernel_names.ts`. Kernels, ops, gradients and the converter all refer to these.
  */
-import {NamedTensorInfoMap} from '@tensorflow/tfjs-core';
+import type {NamedTensorInfoMap} from '@tensorflow/tfjs-core';
 
 /** Attributes shared by every fake-quant kernel (TF's `num_bits` and `narrow_range`). */
 export interface FakeQuantAttrs {

@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {calibrate, quantizeModel} from '../../src/layers';
-import {DataSet, NUM_CLASSES, permutation, seededRandom} from './data';
-import {createModel, inputShape, ModelKind} from './models';
+import {type DataSet, NUM_CLASSES, permutation, seededRandom} from './data';
+import {createModel, inputShape, type ModelKind} from './models';
 
 export interface ExperimentConfig {
   /** Which float model to train (models.ts). */

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 
-import {DataSet, NUM_CLASSES, PIXELS} from './data';
+import {type DataSet, NUM_CLASSES, PIXELS} from './data';
 
 /** Where Debian's dataset-fashion-mnist installs the files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

@@ -17,7 +17,7 @@ import {createRequire} from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 
-import {compileTFLiteModel, LiteRtWasm, TFLiteModel} from './tflite_interpreter';
+import {compileTFLiteModel, type LiteRtWasm, type TFLiteModel} from './tflite_interpreter';
 
 export {tfliteAccuracy} from './tflite_interpreter';
 export type {TFLiteData, TFLiteDType, TFLiteModel, TFLiteQuantization, TFLiteTensorInfo} from './tflite_interpreter';

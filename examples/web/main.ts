@@ -13,8 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import {exportTFLite} from '../../src/export';
-import {DataSet, NUM_CLASSES, splitDigits} from '../qat/data';
-import {DEFAULT_CONFIG, ExperimentConfig, Results, runExperiment} from '../qat/experiment';
+import {type DataSet, NUM_CLASSES, splitDigits} from '../qat/data';
+import {DEFAULT_CONFIG, type ExperimentConfig, type Results, runExperiment} from '../qat/experiment';
 import {LinePlot} from './plot';
 import {loadTFLiteModel, tfliteAccuracy} from './tflite_page';
 

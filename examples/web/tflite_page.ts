@@ -3,9 +3,9 @@
  * serve.js from node_modules under litert-wasm/ (no CDN). Same interface as the Node loader
  * (examples/qat/tflite_runtime.ts); LiteRT.js picks the wasm build the browser supports.
  */
-import {LiteRt, loadLiteRt} from '@litertjs/core';
+import {type LiteRt, loadLiteRt} from '@litertjs/core';
 
-import {compileTFLiteModel, TFLiteModel} from '../qat/tflite_interpreter';
+import {compileTFLiteModel, type TFLiteModel} from '../qat/tflite_interpreter';
 
 export {tfliteAccuracy} from '../qat/tflite_interpreter';
 export type {TFLiteData, TFLiteDType, TFLiteModel, TFLiteQuantization, TFLiteTensorInfo} from '../qat/tflite_interpreter';

@@ -8,7 +8,7 @@
  * (`{f: "-0.5"}` would run as -0, `{i: "4.9"}` as 4) and turns an AttrValue without a value into
  * undefined. Malformed attributes are errors naming the graph node.
  */
-import {Scalar, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
+import type {Scalar, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsPerChannel} from '../kernel_names';
 import {fakeQuantWithMinMaxArgs} from '../ops/fake_quant_with_min_max_args';

@@ -6,7 +6,7 @@
 import {registerOp} from '@tensorflow/tfjs-converter';
 
 import '../index';
-import {registerGraphExecutors, RegisterOp} from './executors';
+import {registerGraphExecutors, type RegisterOp} from './executors';
 
 export {graphExecutors, FakeQuantGraphNode} from './executors';
 

@@ -10,8 +10,8 @@
  */
 import type {LayersModel} from '@tensorflow/tfjs-layers';
 
-import {ExportOptions, lowerModel} from './lower';
-import {ONNXLayout, writeONNX} from './onnx/writer';
+import {type ExportOptions, lowerModel} from './lower';
+import {type ONNXLayout, writeONNX} from './onnx/writer';
 import {writeTFLite} from './tflite/writer';
 
 export {ExportOptions, IOType, lowerModel, SUPPORTED_LAYERS} from './lower';

@@ -16,9 +16,9 @@ import {fusesInto, ownActivation, reluKind, unwrapLayer} from '../layers';
 
 import type {FusedActivation, IntGraph, Padding, QuantParams} from './graph';
 import {GraphBuilder} from './graph_builder';
-import {flattenModel, FlatModel, Layer, LayerCall, ValueId} from './model_graph';
-import {ActivationQuantizer, copyParams, fakeQuantParams, sameParams, SOFTMAX_OUTPUT_PARAMS} from './params';
-import {batchNormFold, KernelLayout, KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer, WEIGHT_MAX} from './weights';
+import {flattenModel, type FlatModel, type Layer, type LayerCall, type ValueId} from './model_graph';
+import {type ActivationQuantizer, copyParams, fakeQuantParams, sameParams, SOFTMAX_OUTPUT_PARAMS} from './params';
+import {batchNormFold, type KernelLayout, type KernelQuantizer, kernelAs2d, layerWeight, quantizeKernelLayer, WEIGHT_MAX} from './weights';
 
 /** The type of the exported model's inputs or outputs. */
 export type IOType = 'float32'|'int8';

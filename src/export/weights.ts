@@ -13,7 +13,7 @@
  * connected layers, is quantized again: the folded kernel (fake-quantized kernel times g) on a
  * per-tensor grid of its own, which moves the outputs a little.
  */
-import {dispose, reshape, Tensor, tensor2d, tidy} from '@tensorflow/tfjs-core';
+import {dispose, reshape, type Tensor, tensor2d, tidy} from '@tensorflow/tfjs-core';
 
 import {fakeQuantKernel, kernelChannelsLast, symmetricKernelRange} from '../layers';
 import {isZeroRange, nudge, quantRange, roundHalfAwayFromZero} from '../quant/nudge';

@@ -1,4 +1,4 @@
-import {engine, GradConfig, NamedAttrMap, NamedTensorMap, Tensor} from '@tensorflow/tfjs-core';
+import {engine, type GradConfig, type NamedAttrMap, type NamedTensorMap, type Tensor} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient} from '../kernel_names';
 

@@ -4,12 +4,12 @@
  * gradient descent or tracked as a moving average of batch statistics (TF Model Optimization's
  * `MovingAverageQuantizer`).
  */
-import {add, any, dispose, isFinite as isFiniteTensor, keep, logicalAnd, max, maximum, min, minimum, mul, scalar, Scalar, serialization, sub, Tensor, Tensor1D, tensor1d, tidy, where} from '@tensorflow/tfjs-core';
+import {add, any, dispose, isFinite as isFiniteTensor, keep, logicalAnd, max, maximum, min, minimum, mul, scalar, type Scalar, serialization, sub, type Tensor, type Tensor1D, tensor1d, tidy, where} from '@tensorflow/tfjs-core';
 import {initializers, layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsPerChannel} from '../index';
-import {allButLastAxis, assertNumBits, Kwargs, LayerArgs, singleShape, singleTensor} from './common';
+import {allButLastAxis, assertNumBits, type Kwargs, type LayerArgs, singleShape, singleTensor} from './common';
 
 /**
  * How a `FakeQuant` layer sets its range:

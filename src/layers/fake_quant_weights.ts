@@ -6,12 +6,12 @@
  * integers -(2^(b-1) - 1) .. 2^(b-1) - 1). The kernel gets the straight-through gradient of
  * `fakeQuantWithMinMaxVars`; the range itself is not differentiated (TF assigns it to a variable).
  */
-import {abs, customGrad, GradSaveFunc, max, maximum, min, minimum, mul, neg, reshape, Scalar, serialization, Tensor, Tensor1D, tidy} from '@tensorflow/tfjs-core';
+import {abs, customGrad, type GradSaveFunc, max, maximum, min, minimum, mul, neg, reshape, type Scalar, serialization, type Tensor, type Tensor1D, tidy} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../index';
-import {allButLastAxis, assertNumBits, Kwargs, LayerArgs} from './common';
+import {allButLastAxis, assertNumBits, type Kwargs, type LayerArgs} from './common';
 
 type Layer = InstanceType<typeof layers.Layer>;
 

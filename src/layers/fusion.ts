@@ -22,7 +22,7 @@
  * Also here: `fixedOutputRange`, the outputs whose int8 parameters TFLite fixes (softmax,
  * sigmoid, tanh), which quantizeModel gives a fixed-range quantizer.
  */
-import {layers, Sequential} from '@tensorflow/tfjs-layers';
+import {type layers, Sequential} from '@tensorflow/tfjs-layers';
 import type {LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {FakeQuantWeights, KERNEL_LAYERS} from './fake_quant_weights';

@@ -2,11 +2,11 @@
  * `quantizeModel`: a quantization-aware copy of a tfjs-layers model, and `calibrate`, which sets
  * its activation ranges from data.
  */
-import {dispose, serialization, Tensor} from '@tensorflow/tfjs-core';
-import {input, layers, LayersModel, model as functionalModel, Sequential, sequential, SymbolicTensor} from '@tensorflow/tfjs-layers';
+import {dispose, type serialization, Tensor} from '@tensorflow/tfjs-core';
+import {input, layers, LayersModel, model as functionalModel, Sequential, sequential, type SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {assertNumBits} from './common';
-import {CalibrationMethod, FakeQuant, RangeMode} from './fake_quant';
+import {type CalibrationMethod, FakeQuant, type RangeMode} from './fake_quant';
 import {deserializeLayer, FakeQuantWeights, KERNEL_LAYERS, supportsPerChannel} from './fake_quant_weights';
 import {fixedOutputRange, fusedProducers, modelNodes, ownActivation} from './fusion';
 

@@ -1,6 +1,6 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsAttrs, FakeQuantWithMinMaxArgsInputs} from '../kernel_names';
+import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../kernel_names';
 import {assertArgsRange, assertQuantAttrs, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxArgs';

@@ -1,6 +1,6 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../kernel_names';
+import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../kernel_names';
 import {assertArgsRange, assertQuantAttrs, assertSameShape, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxArgsGradient';

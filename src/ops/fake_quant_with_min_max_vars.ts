@@ -1,6 +1,6 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Scalar, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {engine, type NamedAttrMap, type NamedTensorMap, op, type Scalar, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsAttrs, FakeQuantWithMinMaxVarsInputs} from '../kernel_names';
+import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../kernel_names';
 import {assertQuantAttrs, assertScalar, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVars';

@@ -1,6 +1,6 @@
-import {op, Scalar, Tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {op, type Scalar, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsGradientAttrs} from '../kernel_names';
+import {FakeQuantWithMinMaxVarsGradient, type FakeQuantWithMinMaxVarsGradientAttrs} from '../kernel_names';
 import {PER_CHANNEL_HINT} from './fake_quant_with_min_max_vars';
 import {assertQuantAttrs, assertScalar, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 

@@ -1,6 +1,6 @@
-import {engine, NamedAttrMap, NamedTensorMap, op, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
+import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type Tensor1D, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelAttrs, FakeQuantWithMinMaxVarsPerChannelInputs} from '../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../kernel_names';
 import {assertPerChannelRange, assertQuantAttrs, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannel';

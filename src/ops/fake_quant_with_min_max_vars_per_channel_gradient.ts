@@ -1,6 +1,6 @@
-import {op, Tensor, Tensor1D, TensorLike} from '@tensorflow/tfjs-core';
+import {op, type Tensor, type Tensor1D, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs} from '../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs} from '../kernel_names';
 import {assertPerChannelRange, assertQuantAttrs, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannelGradient';

@@ -2,9 +2,9 @@
  * Argument conversion and TF's validation rules, shared by every op. Each error names the op, the
  * argument and what to pass instead; ops run these before any kernel.
  */
-import {cast, engine, NamedAttrMap, NamedTensorMap, Rank, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {cast, engine, type NamedAttrMap, type NamedTensorMap, type Rank, Tensor, tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
-import {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
+import type {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
 import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/nudge';
 
 /** A value as an error message shows it: strings quoted, so that '8' does not read as 8. */

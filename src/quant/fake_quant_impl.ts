@@ -4,8 +4,8 @@
  * The input is viewed as [n / channels, channels]: channel c owns flat indices c, c + channels, ...
  * (TF's flat_inner_dims view); the per-tensor ops are the one-channel case.
  */
-import {FakeQuantAttrs} from '../kernel_names';
-import {isZeroRange, nudge, NudgedRange, quantRange} from './nudge';
+import type {FakeQuantAttrs} from '../kernel_names';
+import {isZeroRange, nudge, type NudgedRange, quantRange} from './nudge';
 
 const f32 = Math.fround;
 

@@ -18,7 +18,7 @@ import * as fc from 'fast-check';
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {setWindowLengthForTests} from '../../src/kernels/webgl/fake_quant_grad_gpu';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
-import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
+import {type Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
 import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 import {countGpuWork, inputTensor, makeData, tf, useWebGL} from './webgl_setup';
 import {mulberry32} from '../shared/random';

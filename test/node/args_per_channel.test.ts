@@ -19,11 +19,11 @@ import fc from 'fast-check';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient, fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refNudge} from '../shared/reference';
 import {INV_SCALE_CASE} from '../shared/derived_cases';
-import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
+import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, type TfForwardCase, type TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 import {mulberry32} from '../shared/random';
 import {fromBits, mismatches, nextDown, nextUp} from '../shared/float32';
 import {expectThrowsNoLeak, withKernelCounts} from './jest_util';
-import {finiteFloat32, KindedRange, properRangeKinds} from '../shared/arbitraries';
+import {finiteFloat32, type KindedRange, properRangeKinds} from '../shared/arbitraries';
 
 const f32 = Math.fround;
 const FLT_EPSILON = 2 ** -23;

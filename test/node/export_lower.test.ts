@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {GraphOp, GraphTensor, IntGraph, lowerModel} from '../../src/export';
-import {FakeQuant, FakeQuantWeights, fakeQuantKernel, QuantizeModelOptions} from '../../src/layers';
+import {type GraphOp, type GraphTensor, type IntGraph, lowerModel} from '../../src/export';
+import {FakeQuant, type FakeQuantWeights, fakeQuantKernel, type QuantizeModelOptions} from '../../src/layers';
 import {nudge, quantRange} from '../../src/quant/nudge';
 
 import {quantizedModel} from './export_models';

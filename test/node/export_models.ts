@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {calibrate, FakeQuant, quantizeModel, QuantizeModelOptions} from '../../src/layers';
+import {calibrate, FakeQuant, quantizeModel, type QuantizeModelOptions} from '../../src/layers';
 import {nudge, quantRange} from '../../src/quant/nudge';
 import {mulberry32} from '../shared/random';
 

@@ -19,15 +19,15 @@ import type * as ort from 'onnxruntime-node';
 import * as os from 'os';
 import * as path from 'path';
 
-import {exportONNX, ONNXExportOptions} from '../../src/export';
+import {exportONNX, type ONNXExportOptions} from '../../src/export';
 import {ProtoMessage} from '../../src/export/onnx/protobuf';
 import {FakeQuant} from '../../src/layers';
 
 import {
-  addAgreement, Agreement, cnn, expectAgreement, functional, MODELS, mlp, nested, outputStep, predictArrays, quantizedModel,
+  addAgreement, type Agreement, cnn, expectAgreement, functional, MODELS, mlp, nested, outputStep, predictArrays, quantizedModel,
   randomInputs, SAMPLES, separable,
 } from './export_models';
-import {readModel, ReadModel, ReadNode, tensorValues} from './onnx_reader';
+import {readModel, type ReadModel, type ReadNode, tensorValues} from './onnx_reader';
 
 const onnxruntime = (globalThis as unknown as {onnxruntime: typeof ort}).onnxruntime;
 

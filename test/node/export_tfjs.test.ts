@@ -14,7 +14,7 @@ import type {AddressInfo} from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
-import {saveQuantized, SaveQuantizedOptions} from '../../src/export';
+import {saveQuantized, type SaveQuantizedOptions} from '../../src/export';
 import {FakeQuantWeights} from '../../src/layers';
 
 import {MODELS, mlp, nested, quantizedModel, randomInputs, randomizeWeights} from './export_models';

@@ -9,11 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {loadTFLiteModel, TFLiteData, TFLiteModel, TFLiteQuantization} from '../../examples/qat/tflite_runtime';
-import {exportTFLite, ExportOptions} from '../../src/export';
+import {loadTFLiteModel, type TFLiteData, type TFLiteModel, type TFLiteQuantization} from '../../examples/qat/tflite_runtime';
+import {exportTFLite, type ExportOptions} from '../../src/export';
 import {FakeQuant, FakeQuantWeights} from '../../src/layers';
 
-import {addAgreement, Agreement, cnn, expectAgreement, functional, MODELS, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
+import {addAgreement, type Agreement, cnn, expectAgreement, functional, MODELS, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
 
 /** TFLite's QUANTIZE: round half away from zero, then clamp. */
 function quantizeInt8(values: Float32Array, q: TFLiteQuantization): Int8Array {

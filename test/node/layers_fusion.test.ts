@@ -8,8 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 
 import {calibrate, FakeQuant, FakeQuantWeights, fakeQuantLayers, fixedOutputRange, fusesInto, ownActivation, quantizeModel, reluKind} from '../../src/layers';
 
-type Range = {min: number[], max: number[]};
-
 /** TF's FakeQuantWithMinMaxArgs in float64: nudged range, then round half up on the grid. */
 function fakeQuantJs(x: number, lo: number, hi: number, numBits = 8, narrow = false): number {
   const qMin = narrow ? 1 : 0;

@@ -13,7 +13,7 @@ import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient} from '../../sr
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
 import {mulberry32} from '../shared/random';
 import {fromBits, mismatches, nextDown, nextUp, toBits} from '../shared/float32';
-import {finiteFloat32, KindedRange, properRangeKinds} from '../shared/arbitraries';
+import {finiteFloat32, type KindedRange, properRangeKinds} from '../shared/arbitraries';
 
 const f32 = Math.fround;
 

@@ -9,7 +9,7 @@ import {
   refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refQuantRange,
 } from '../shared/reference';
 import {INV_SCALE_CASE} from '../shared/derived_cases';
-import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
+import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, type TfForwardCase, type TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 
 const f = Math.fround;
 const FLT_EPSILON = 1.1920928955078125e-7; // 2^-23

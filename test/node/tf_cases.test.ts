@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../../src';
 import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
-import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, TfForwardCase, TfGradientCase, XLA_CASES} from '../shared/tf_cases';
+import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, type TfForwardCase, type TfGradientCase, XLA_CASES} from '../shared/tf_cases';
 
 const FLT_EPSILON = 2 ** -23;
 const TF_TOL = 5 * FLT_EPSILON;

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {Builder} from 'flatbuffers';
 
-import {loadTFLiteModel, TFLiteModel, tfliteAccuracy} from '../../examples/qat/tflite_runtime';
+import {loadTFLiteModel, type TFLiteModel, tfliteAccuracy} from '../../examples/qat/tflite_runtime';
 import {mulberry32} from '../shared/random';
 
 // TFLite schema values used below (schema.fbs).

@@ -12,8 +12,8 @@ import {ByteBuffer} from 'flatbuffers';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {loadTFLiteModel, TFLiteData} from '../../examples/qat/tflite_runtime';
-import {FusedActivation, GraphDType, GraphOp, GraphTensor, IntGraph, Padding, QuantParams} from '../../src/export/graph';
+import {loadTFLiteModel, type TFLiteData} from '../../examples/qat/tflite_runtime';
+import type {FusedActivation, GraphDType, GraphOp, GraphTensor, IntGraph, Padding, QuantParams} from '../../src/export/graph';
 import {PRODUCER, writeTFLite} from '../../src/export/tflite/writer';
 
 import {mulberry32} from '../shared/random';

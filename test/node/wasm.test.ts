@@ -14,8 +14,8 @@ import {NATIVE_FORWARD_MIN_SIZE} from '../../src/kernels/wasm/wasm_util';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {compareWithReference, describeBackendSuite, Op, referenceForward, runForward, runGradient} from '../webgpu/backend_suite';
-import {Problem, refNudge} from '../shared/reference';
+import {compareWithReference, describeBackendSuite, type Op, referenceForward, runForward, runGradient} from '../webgpu/backend_suite';
+import {type Problem, refNudge} from '../shared/reference';
 
 const realFetch = globalThis.fetch;
 

@@ -11,11 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
-import {Problem} from '../shared/reference';
+import type {Problem} from '../shared/reference';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refRangeGradientTerms} from '../shared/reference';
 
 import {adversarialCases, checkCase} from './adversarial_cases';
-import {compareWithReference, Op} from './backend_suite';
+import {compareWithReference, type Op} from './backend_suite';
 
 describe('webgpu: adversarial input', () => {
   for (const c of adversarialCases({complex64: true})) {

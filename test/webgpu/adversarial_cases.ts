@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch} from '../shared/compare';
-import {Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
+import {type Problem, refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient} from '../shared/reference';
 
 export type AdversarialOp =
     'Vars'|'VarsGradient'|'Args'|'ArgsGradient'|'PerChannel'|'PerChannelGradient';

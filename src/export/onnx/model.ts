@@ -4,7 +4,7 @@
  */
 import {ProtoMessage} from './protobuf';
 import {
-  AttributeField, AttributeType, DataType, DataTypeCode, DimensionField, GraphField, IR_VERSION, ModelField,
+  AttributeField, AttributeType, DataType, type DataTypeCode, DimensionField, GraphField, IR_VERSION, ModelField,
   NodeField, OperatorSetIdField, OPSET_VERSION, ShapeField, TensorField, TensorTypeField, TypeField,
   ValueInfoField,
 } from './schema';

@@ -16,9 +16,9 @@ import type {
 
 import {PRODUCER} from '../tflite/writer';
 
-import {axisIn, Layout, layoutFor, shapeIn, TO_NCHW, TO_NHWC, transposeData, windowPads} from './layout';
-import {Attribute, encodeModel, int, ints, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo} from './model';
-import {DataType, DataTypeCode} from './schema';
+import {axisIn, type Layout, layoutFor, shapeIn, TO_NCHW, TO_NHWC, transposeData, windowPads} from './layout';
+import {type Attribute, encodeModel, int, ints, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo} from './model';
+import {DataType, type DataTypeCode} from './schema';
 
 /** How the model's 4-D inputs and outputs are laid out. */
 export type ONNXLayout = 'NHWC'|'NCHW';

@@ -2,13 +2,13 @@
  * `saveQuantized`: a QAT model saved as a stock TF.js layers model with 8-bit kernels, which
  * `tf.loadLayersModel` loads without this package.
  */
-import {io, Tensor} from '@tensorflow/tfjs-core';
+import {io, type Tensor} from '@tensorflow/tfjs-core';
 import {LayersModel, models} from '@tensorflow/tfjs-layers';
 
 import {FakeQuant, FakeQuantWeights} from '../../layers';
 import {PRODUCER} from '../tflite/writer';
 
-import {encodeGridKernel, encodeSpan, EncodedWeight, float32Bytes, QuantizedDType} from './encode';
+import {encodeGridKernel, encodeSpan, type EncodedWeight, float32Bytes, type QuantizedDType} from './encode';
 import {stockTopology} from './topology';
 
 export interface SaveQuantizedOptions {

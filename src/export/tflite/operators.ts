@@ -2,15 +2,15 @@
  * One entry per GraphOp kind: its TFLite builtin code, the version TFLite's op_version.cc gives
  * it for the tensor types at hand, the inputs it takes, and its options table.
  */
-import * as flatbuffers from 'flatbuffers';
+import type * as flatbuffers from 'flatbuffers';
 
-import {
+import type {
   FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, Padding as GraphPadding,
 } from '../graph';
 
 import {
-  ActivationFunctionType, AddOptionsField, BuiltinOperator, BuiltinOperatorCode, BuiltinOptions,
-  BuiltinOptionsType, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseConv2DOptionsField,
+  ActivationFunctionType, AddOptionsField, BuiltinOperator, type BuiltinOperatorCode, BuiltinOptions,
+  type BuiltinOptionsType, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseConv2DOptionsField,
   FullyConnectedOptionsField, FullyConnectedWeightsFormat, Padding, Pool2DOptionsField,
   ReducerOptionsField, ReshapeOptionsField, SoftmaxOptionsField,
 } from './schema';

@@ -3,9 +3,9 @@
  * without constant data points at; each constant tensor gets a buffer of its own, aligned to
  * 16 bytes, little-endian as TFLite requires.
  */
-import * as flatbuffers from 'flatbuffers';
+import type * as flatbuffers from 'flatbuffers';
 
-import {GraphDType, GraphTensor, QuantParams} from '../graph';
+import type {GraphDType, GraphTensor, QuantParams} from '../graph';
 
 import {lookup} from './lookup';
 import {BUFFER_ALIGNMENT, BufferField, QuantizationField, TensorField, TensorType} from './schema';

@@ -3,10 +3,10 @@
  * only as "Can't initialize model" (or runs with wrong numbers), so each error here names the
  * tensor or layer and the fix.
  */
-import {GraphOp, GraphOpKind, GraphTensor, IntGraph, QuantParams} from '../graph';
+import type {GraphOp, GraphOpKind, GraphTensor, IntGraph, QuantParams} from '../graph';
 
 import {lookup} from './lookup';
-import {activationCode, ConstantInput, OP_SPECS, OpSpec, paddingCode} from './operators';
+import {activationCode, type ConstantInput, OP_SPECS, type OpSpec, paddingCode} from './operators';
 import {tensorTypeCode} from './tensors';
 
 const PREFIX = 'writeTFLite';

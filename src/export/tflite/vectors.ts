@@ -2,7 +2,7 @@
  * Flatbuffer vectors of the element types the TFLite tables use. Vectors are written back to
  * front, so elements are added in reverse.
  */
-import * as flatbuffers from 'flatbuffers';
+import type * as flatbuffers from 'flatbuffers';
 
 const INT32_BYTES = 4;
 const INT64_BYTES = 8;

@@ -4,13 +4,13 @@
  */
 import * as flatbuffers from 'flatbuffers';
 
-import {GraphOp, GraphTensor, IntGraph} from '../graph';
+import type {GraphOp, GraphTensor, IntGraph} from '../graph';
 
 import {
   BuiltinOptions, FILE_IDENTIFIER, ModelField, OperatorCodeField, OperatorField,
   PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SubGraphField,
 } from './schema';
-import {OP_SPECS, OpOf, OpSpec} from './operators';
+import {OP_SPECS, type OpOf, type OpSpec} from './operators';
 import {writeBuffers, writeTensor} from './tensors';
 import {validateGraph} from './validate';
 import {int32Vector, offsetVector} from './vectors';

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsAttrs, FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
 import {cpuFakeQuant} from './cpu_util';
 
 export function fakeQuantWithMinMaxArgs(args: {

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
-import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
 import {cpuFakeQuantGradient} from './cpu_util';
 
 /** Args has no min/max gradients: only the input gradient is kept. */

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
-import {FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelAttrs, FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
 import {cpuFakeQuant, tensorRange} from './cpu_util';
 
 export function fakeQuantWithMinMaxVarsPerChannel(args: {

@@ -1,9 +1,9 @@
 /** Kernel bodies shared by the cpu kernels: each kernel file only picks its inputs and form. */
-import {TensorInfo, TypedArray} from '@tensorflow/tfjs-core';
+import type {TensorInfo, TypedArray} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
-import {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
+import type {FakeQuantAttrs} from '../../kernel_names';
+import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
 
 /** The values of a cpu-resident tensor (ops have already checked that it is float32). */
 export function cpuValues(backend: MathBackendCPU, info: TensorInfo): TypedArray {

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsAttrs, FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
 import {attrRange, wasmFakeQuant} from './wasm_util';
 
 /** The cpu loop (Args multiplies by the inverse scale) on the wasm heap. */

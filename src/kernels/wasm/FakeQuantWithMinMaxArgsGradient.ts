@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
 import {attrRange, wasmFakeQuantInputGradient} from './wasm_util';
 
 /** Args has no min/max gradients: only the input gradient is returned. */

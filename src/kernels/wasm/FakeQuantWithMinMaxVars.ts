@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsAttrs, FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
 import {tensorRange, wasmFakeQuant} from './wasm_util';
 
 /** The cpu loop (Vars divides by the scale) on the wasm heap. */

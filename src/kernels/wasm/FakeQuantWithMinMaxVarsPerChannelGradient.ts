@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs, FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs, type FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
 import {tensorRange, wasmFakeQuantGradient} from './wasm_util';
 
 /** Returns [backpropsWrtInput, backpropWrtMin [d], backpropWrtMax [d]], all from one pass. */

@@ -5,12 +5,12 @@
  * kernels. Bit-exact with the cpu backend. The backend is only imported as a type, so this
  * package never loads @tensorflow/tfjs-backend-wasm (an optional peer) itself.
  */
-import {Add, ClipByValue, Floor, getKernel, Multiply, NamedAttrMap, NamedTensorInfoMap, RealDiv, Sub, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {Add, ClipByValue, Floor, getKernel, Multiply, type NamedAttrMap, type NamedTensorInfoMap, RealDiv, Sub, type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
-import {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
-import {isZeroRange, nudge, NudgedRange, quantRange} from '../../quant/nudge';
+import type {FakeQuantAttrs} from '../../kernel_names';
+import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
+import {isZeroRange, nudge, type NudgedRange, quantRange} from '../../quant/nudge';
 
 /** The range of a kernel: min/max tensors (Vars, PerChannel) or attributes (Args). */
 export interface WasmRange {

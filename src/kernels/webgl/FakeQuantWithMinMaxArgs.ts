@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsAttrs, FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
 import {attrRange, webglFakeQuant} from './fake_quant_webgl';
 import {disposeAll} from './webgl_util';
 

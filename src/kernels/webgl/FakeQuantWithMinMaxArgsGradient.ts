@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
 import {attrRange, webglFakeQuantGradient} from './fake_quant_webgl';
 import {disposeAll} from './webgl_util';
 

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsAttrs, FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
 import {webglFakeQuant} from './fake_quant_webgl';
 
 export function fakeQuantWithMinMaxVars(args: {

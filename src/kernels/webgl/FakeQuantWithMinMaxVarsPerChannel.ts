@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelAttrs, FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
 import {webglFakeQuant} from './fake_quant_webgl';
 
 /** All channels in one program (TF's CUDA path launches one per channel). */

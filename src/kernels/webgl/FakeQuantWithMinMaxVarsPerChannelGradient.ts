@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs, FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs, type FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
 import {webglFakeQuantGradient} from './fake_quant_webgl';
 
 /** [backpropsWrtInput, backpropWrtMin [d], backpropWrtMax [d]]: four programs for all channels. */

@@ -1,8 +1,8 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantAttrs} from '../../kernel_names';
+import type {FakeQuantAttrs} from '../../kernel_names';
 import {fakeQuantGlsl, NUDGE_PARAMS, nudgeGlsl} from '../../quant/nudge_glsl';
-import {LevelForm} from '../../quant/fake_quant_impl';
+import type {LevelForm} from '../../quant/fake_quant_impl';
 
 /**
  * How the elementwise and reduction programs see x (and dy): an unpacked flat [size] tensor

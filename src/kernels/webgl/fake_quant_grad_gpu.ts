@@ -1,7 +1,7 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import {fakeQuantGlsl} from '../../quant/nudge_glsl';
-import {ElementLayout, elementwiseMainGlsl, layoutShape, nextLanesGlsl, packedRangesGlsl} from './fake_quant_gpu';
+import {type ElementLayout, elementwiseMainGlsl, layoutShape, nextLanesGlsl, packedRangesGlsl} from './fake_quant_gpu';
 
 /** dx = gradients * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. */
 export class FakeQuantInputGradientProgram implements GPGPUProgram {

@@ -1,10 +1,10 @@
 /** Kernel bodies shared by the webgl kernels: each kernel file only picks its range and form. */
-import {env, getKernel, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {env, getKernel, type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
-import {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
-import {ElementLayout, FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
+import type {FakeQuantAttrs} from '../../kernel_names';
+import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
+import {type ElementLayout, FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
 import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalsProgram} from './fake_quant_grad_gpu';
 import {cpuValues, disposeAll, flatUnpacked, MAX_PACKED_RANK, packedView, shapeAs3D, storage, warnOnceIfHalfFloat, webglVersion, withShape} from './webgl_util';
 

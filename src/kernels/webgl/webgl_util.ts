@@ -1,4 +1,4 @@
-import {env, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import {env, type TensorInfo, type TypedArray, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 let warnedAboutHalfFloat = false;

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsAttrs, FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
 import {webgpuFakeQuant} from './fake_quant_webgpu';
 
 /** One dispatch; the range attributes are uniforms. */

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxArgsGradientAttrs, FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../../kernel_names';
 import {webgpuFakeQuantInputGradient} from './fake_quant_webgpu';
 
 /** Args has no min/max gradients: one elementwise dispatch. */

@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsAttrs, FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
 import {webgpuFakeQuant, tensorRange} from './fake_quant_webgpu';
 
 /** One dispatch; the nudge is computed on the GPU from the min/max buffers. */

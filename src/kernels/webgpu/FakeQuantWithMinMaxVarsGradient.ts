@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsGradientAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsGradient, type FakeQuantWithMinMaxVarsGradientAttrs, type FakeQuantWithMinMaxVarsGradientInputs} from '../../kernel_names';
 import {webgpuFakeQuantGradient} from './fake_quant_webgpu';
 
 /** [backpropsWrtInput, backpropWrtMin, backpropWrtMax]: one fused dispatch (+ one combine). */

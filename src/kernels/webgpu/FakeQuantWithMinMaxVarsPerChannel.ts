@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelAttrs, FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
 import {webgpuFakeQuant, tensorRange} from './fake_quant_webgpu';
 
 /** All channels in one dispatch (TF's CUDA path launches one per channel). */

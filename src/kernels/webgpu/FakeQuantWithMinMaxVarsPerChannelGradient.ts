@@ -1,7 +1,7 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientAttrs, FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
+import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs, type FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
 import {webgpuFakeQuantGradient} from './fake_quant_webgpu';
 
 /** [backpropsWrtInput, backpropWrtMin [d], backpropWrtMax [d]]: one fused dispatch (+ one combine). */

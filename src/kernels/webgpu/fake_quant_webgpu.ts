@@ -5,13 +5,13 @@
  * compute the nudge themselves: nothing is read back to the CPU. Small CPU-resident inputs follow
  * tfjs's WEBGPU_CPU_FORWARD convention and run the cpu loops instead (no GPU work at all).
  */
-import {TensorInfo, util} from '@tensorflow/tfjs-core';
+import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, LevelForm} from '../../quant/fake_quant_impl';
+import type {FakeQuantAttrs} from '../../kernel_names';
+import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
 import {COMBINE_GRADIENT_WGSL, FakeQuantInputGradientProgram, FakeQuantProgram, fusedGradientWgsl, gradientUniformFields, programUniforms} from './fake_quant_webgpu_programs';
-import {cpuValues, flat, foldDispatch, packUniforms, runMultiOutput, storedType, StoredType, targetWorkgroups, tensorBuffer, tileLayout, withShape} from './webgpu_util';
+import {cpuValues, flat, foldDispatch, packUniforms, runMultiOutput, storedType, type StoredType, targetWorkgroups, tensorBuffer, tileLayout, withShape} from './webgpu_util';
 
 /** A range from [channels] (or scalar) tensors, or from Args' float attributes. */
 export type WebGPURange =

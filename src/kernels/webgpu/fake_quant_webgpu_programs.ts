@@ -17,11 +17,11 @@
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-import {FakeQuantAttrs} from '../../kernel_names';
-import {LevelForm} from '../../quant/fake_quant_impl';
+import type {FakeQuantAttrs} from '../../kernel_names';
+import type {LevelForm} from '../../quant/fake_quant_impl';
 import {quantRange} from '../../quant/nudge';
 import {fakeQuantWgsl} from '../../quant/nudge_wgsl';
-import {INT_TO_FLOAT_WGSL, readF32Wgsl, StoredType, TILE_WGSL, TileLayout, WORKGROUP_SIZE} from './webgpu_util';
+import {INT_TO_FLOAT_WGSL, readF32Wgsl, type StoredType, TILE_WGSL, type TileLayout, WORKGROUP_SIZE} from './webgpu_util';
 
 /** Where a program reads the range: [channels] tensors (Vars, PerChannel) or uniforms (Args). */
 export type RangeSource = 'tensors'|'uniforms';

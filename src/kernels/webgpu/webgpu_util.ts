@@ -4,7 +4,7 @@
  * @tensorflow/tfjs-backend-webgpu (an optional peer): the small utilities below (dispatch sizes,
  * buffer usage flags) are re-implemented instead of imported.
  */
-import {DataId, env, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import {type DataId, env, type TensorInfo, type TypedArray, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 /** GPUBufferUsage flags (WebGPU spec values; the GPUBufferUsage global may be absent in Node). */
