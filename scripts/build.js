@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 /**
- * Builds the package into dist/:
- *   dist/cjs/index.js          CommonJS (require), every @tensorflow/* package external
- *   dist/esm/index.mjs         ES module (import), every @tensorflow/* package external
- *   dist/cjs/converter.js      the `tfjs-fake-quant/converter` entry (src/converter/index.ts), which
- *   dist/esm/converter.mjs       loads the main entry above instead of a second copy of it
- *   dist/cjs/layers.js         the `tfjs-fake-quant/layers` entry (src/layers/index.ts; tfjs-layers
- *   dist/esm/layers.mjs          external), which also loads the main entry instead of copying it
- *   dist/cjs/export.js         the `tfjs-fake-quant/export` entry (src/export/index.ts), which loads
- *   dist/esm/export.mjs          the main and layers entries instead of copying them
- *   dist/types/**.d.ts         declarations (tsc --emitDeclarationOnly -p tsconfig.build.json)
- *   dist/tfjs-fake-quant.js    browser <script> bundle (IIFE) from src/browser.ts; tfjs comes
- *   dist/tfjs-fake-quant.min.js  from the page's global `tf` (tf.min.js or tf-core.min.js + backends)
- *   dist/tfjs-fake-quant-layers.js      second <script> bundle (src/browser_layers.ts): the
- *   dist/tfjs-fake-quant-layers.min.js  Layers API and the exporters, after tf.min.js and the first
+ * Builds the package into dist/ (CommonJS in dist/cjs/*.js, ES modules in dist/esm/*.mjs, every
+ * @tensorflow/* package external; one file per entry, each loading the entries it builds on
+ * instead of copying them):
+ *   core          src/core.ts: the tfjs-core check, ops, gradients, chained methods (no kernels)
+ *   cpu, webgl,   src/<backend>.ts: `tfjs-fake-quant/<backend>`, core + that backend's kernels
+ *   webgpu, wasm
+ *   index         src/index.ts: the main entry, core + the four backends
+ *   converter     src/converter/index.ts: `tfjs-fake-quant/converter`, on the main entry
+ *   layers        src/layers/index.ts: `tfjs-fake-quant/layers` (tfjs-layers external), on the main entry
+ *   export        src/export/index.ts: `tfjs-fake-quant/export`, on the main and layers entries
+ *   dist/types/**.d.ts   declarations (tsc -p tsconfig.build.json), plus a .d.mts per entry for
+ *                        the "import" condition
+ *   dist/tfjs-fake-quant(.min).js         <script> bundle (IIFE) from src/browser.ts; tfjs comes
+ *                                         from the page's global `tf` (tf.min.js or tf-core.min.js
+ *                                         + backends)
+ *   dist/tfjs-fake-quant-layers(.min).js  second <script> bundle (src/browser_layers.ts): the
+ *                                         Layers API and the exporters, after tf.min.js and the first
+ *   dist/*.min.d.ts, dist/types/globals*.d.ts   the bundles' globals (from types/)
+ * The unminified <script> bundles are for this repository's tests and debugging: package.json
+ * "files" leaves them out of the tarball.
  *
- * Then asserts that no tfjs source ended up in any output: the builds must never carry a copy
- * of tfjs (a second copy would have its own kernel registry and engine).
+ * Then asserts that no tfjs source ended up in any output (the builds must never carry a copy
+ * of tfjs: a second copy would have its own kernel registry and engine), and that each build
+ * bundles only the registering modules it owns.
  *
  * Usage: node scripts/build.js [--no-types]
  */
