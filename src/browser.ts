@@ -11,7 +11,8 @@
  * scripts/build.js), so importing './index' registers the kernels and gradients into the page's
  * TensorFlow.js. Every op (each function export whose name starts with `fakeQuant`) is then added
  * to `tf`, the whole package namespace is exposed as `tfjsFakeQuant`, and when `tf` has tfjs-converter
- * (`tf.registerOp`) the graph-model executors are registered.
+ * (`tf.registerOp`) the graph-model executors are registered. Those globals are typed by
+ * types/globals.d.ts (`/// <reference types="tfjs-fake-quant/dist/tfjs-fake-quant.min.js" />`).
  */
 import {registerGraphExecutors, type RegisterOp} from './converter/executors';
 import * as tfjsFakeQuant from './index';

@@ -15,7 +15,8 @@
  * ```
  *
  * Here the ops (`../index`) resolve to the first bundle's global `tfjsFakeQuant` (see
- * scripts/build.js), so nothing is registered twice; this bundle adds its exports to that global.
+ * scripts/build.js), so nothing is registered twice; this bundle adds its exports to that global
+ * (typed by types/globals-layers.d.ts).
  */
 import * as exporters from './export';
 import * as layersApi from './layers';
