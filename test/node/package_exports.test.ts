@@ -376,6 +376,7 @@ describe('packed package', () => {
       expect(r.trace).toContain(`/node_modules/${PKG_NAME}/dist/types/index.d.ts`);
     }
   }, 300000);
+
   it('registers each kernel and gradient once when both builds load (ESM app, CJS dependency)', async () => {
     write('both_builds.mjs', `
       import {createRequire} from 'module';
