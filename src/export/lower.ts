@@ -97,6 +97,8 @@ class Lowering {
   private readonly int8 = new Map<ValueId, number>();
   /** The graph input tensor of each model input (created when first read). */
   private readonly graphInputs = new Map<ValueId, number>();
+  /** The graph's int8 output tensors so far (`distinctOutput`). */
+  private readonly graphOutputs: number[] = [];
   /** Calls fused into an earlier op. */
   private readonly absorbed = new Set<LayerCall>();
   private readonly modelOutputs: ReadonlySet<ValueId>;
@@ -267,9 +269,30 @@ class Lowering {
     if (t == null) {
       throw new Error(`lowerModel: the model output ${this.flat.values[v].name} has no int8 range.`);
     }
-    if (this.o.outputType === 'int8') return t;
+    if (this.o.outputType === 'int8') return this.distinctOutput(t);
     const out = this.b.addTensor(`${this.b.tensor(t).name}/dequantize`, this.b.tensor(t).shape, 'float32');
     this.b.addOp({kind: 'dequantize', layerName: this.flat.values[v].name}, [t], [out]);
+    return out;
+  }
+
+  /**
+   * `t` as a tensor of its own where it is already a graph input or output (an int8 input
+   * returned as it is, through Dropout say, or one value output twice): TFLite's runtime binds
+   * its own buffer to each input and output, and one tensor bound twice reads or returns
+   * garbage. The copy is a RESHAPE to the same shape.
+   */
+  private distinctOutput(t: number): number {
+    const taken = [...this.graphInputs.values(), ...this.graphOutputs].includes(t);
+    const out = taken ? this.copy(t) : t;
+    this.graphOutputs.push(out);
+    return out;
+  }
+
+  private copy(t: number): number {
+    const {name, shape} = this.b.tensor(t);
+    const newShape = this.b.addInt32(`${name}/output_shape`, shape);
+    const out = this.b.addTensor(`${name}/output`, shape, 'int8', copyParams(this.params(t)));
+    this.b.addOp({kind: 'reshape', layerName: name}, [t, newShape], [out]);
     return out;
   }
 

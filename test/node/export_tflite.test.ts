@@ -28,8 +28,13 @@ function dequantize(values: TFLiteData, q: TFLiteQuantization): Float32Array {
   return Float32Array.from(values as Int8Array, (v) => (v - q.zeroPoint[0]) * q.scale[0]);
 }
 
-/** Runs `bytes` in TFLite's interpreter and `qat.predict` on the same inputs; compares. */
-async function compare(qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], options: ExportOptions): Promise<Agreement> {
+/**
+ * Runs `bytes` in TFLite's interpreter and `qat.predict` on the same inputs; compares, in steps of
+ * each output's quantizer (`steps`: where an output is no FakeQuant's).
+ */
+async function compare(
+    qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], options: ExportOptions,
+    steps = qat.outputs.map((_, k) => outputStep(qat, k))): Promise<Agreement> {
   const tflite: TFLiteModel = await loadTFLiteModel(bytes);
   try {
     const inputs = xs.map((x, i) => {
@@ -43,7 +48,7 @@ async function compare(qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], 
     const agreement: Agreement = {within1: [], maxSteps: []};
     outputs.forEach((out, k) => {
       const values = options.outputType === 'int8' ? dequantize(out, tflite.outputs[k].quantization!) : out as Float32Array;
-      addAgreement(agreement, values, predicted[k], outputStep(qat, k));
+      addAgreement(agreement, values, predicted[k], steps[k]);
     });
     return agreement;
   } finally {
@@ -51,11 +56,12 @@ async function compare(qat: tf.LayersModel, bytes: Uint8Array, xs: tf.Tensor[], 
   }
 }
 
-async function exportAndCompare(qat: tf.LayersModel, options: ExportOptions, seed: number): Promise<Agreement> {
+async function exportAndCompare(
+    qat: tf.LayersModel, options: ExportOptions, seed: number, steps?: number[]): Promise<Agreement> {
   const xs = randomInputs(qat, SAMPLES, seed);
   try {
     const bytes = await exportTFLite(qat, options);
-    return await compare(qat, bytes, xs, options);
+    return await compare(qat, bytes, xs, options, steps);
   } finally {
     tf.dispose(xs);
   }
@@ -125,6 +131,19 @@ describe('exportTFLite: TFLite runs what the QAT model computed', () => {
   it('4-bit weights and activations run on int8 containers with the 4-bit grid', async () => {
     const qat = quantizedModel({build: mlp, quantize: {weightBits: 4, activationBits: 4}}, 4);
     expectAgreement(await exportAndCompare(qat, {}, 10));
+    qat.dispose();
+  });
+
+  it('int8 I/O: an input that is also an output, and one value output twice, each their own tensor', async () => {
+    // Outputs: the (quantized) input itself, a Dense output, and the same values through Dropout.
+    const build = () => {
+      const x = tf.input({shape: [6]});
+      const y = tf.layers.dense({units: 4}).apply(x) as tf.SymbolicTensor;
+      return tf.model({inputs: x, outputs: [x, y, tf.layers.dropout({rate: 0.5}).apply(y) as tf.SymbolicTensor]});
+    };
+    const qat = quantizedModel({build}, 22);
+    const steps = [outputStep(qat, 0), outputStep(qat, 1), outputStep(qat, 1)];
+    expectAgreement(await exportAndCompare(qat, {inputType: 'int8', outputType: 'int8'}, 23, steps));
     qat.dispose();
   });
 
