@@ -2,18 +2,24 @@
  * The bench's model rows (`npm run bench`; alone: `npm run bench -- --models`): the demo's MLP and
  * conv net (examples/qat/models.ts, seeded weights, quantized by `quantizeModel` and calibrated on
  * MNIST digits, not trained: the times do not depend on the weights' values). Per model:
- * - the time of `exportTFLite` on the QAT model (cpu backend);
+ * - the time of `exportTFLite` and of `exportONNX` on the QAT model (cpu backend);
  * - the per-image latency (batch 1, input to output read back) of the int8 .tflite in TFLite's
- *   interpreter (LiteRT.js wasm, its CPU path: XNNPACK and TFLite's builtin kernels), beside the
- *   float model and the QAT (fake-quant) model in tfjs, on each chosen backend (cpu, wasm).
+ *   interpreter (LiteRT.js wasm, its CPU path: XNNPACK and TFLite's builtin kernels) and of the
+ *   ONNX QDQ model in ONNX Runtime (onnxruntime-node, CPU, one thread like the others, loaded as
+ *   the demo loads it: with `session.x64quantprecision: '1'`, the exact int8 path on x86 CPUs
+ *   without VNNI, see exportONNX), beside the float model, the QAT (fake-quant) model and the
+ *   TF.js web model of `saveQuantized` (8-bit kernels, loaded in stock tfjs) in tfjs, on each
+ *   chosen backend (cpu, wasm).
  * Each case warms up, then times samples of several calls until its time budget is spent; the
  * cases run one after the other (a model's weights stay on the backend that created them).
  */
 import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
 
-import {exportTFLite} from '../src/export';
+import {exportONNX, exportTFLite} from '../src/export';
 import {calibrate, quantizeModel} from '../src/layers';
 import {splitDigits} from '../examples/qat/data';
+import {deploy, loadWebModel, openONNXSession} from '../examples/qat/deploy_formats';
 import {createModel, floatWeightBytes, inputShape, MODEL_KINDS, type ModelKind} from '../examples/qat/models';
 import {loadDigits} from '../examples/qat/mnist';
 import {loadTFLiteModel} from '../examples/qat/tflite_runtime';
@@ -74,9 +80,11 @@ export async function benchModels(opts: ModelBenchOptions): Promise<ModelBenchRe
     await opts.selectBackend('cpu');
     const models = buildModels(kind, digits);
     const floatBytes = floatWeightBytes(models.float);
-    opts.log(`${kind}: exportTFLite`);
+    opts.log(`${kind}: exportTFLite, exportONNX, saveQuantized`);
     const bytes = await exportTFLite(models.qat);
     const exportTiming = await time(() => exportTFLite(models.qat), budgetMs, opts.quick ? 3 : 5);
+    const deployed = await deploy(models.qat);
+    const exportONNXTiming = await time(() => exportONNX(models.qat), budgetMs, opts.quick ? 3 : 5);
     disposeModels(models);
 
     const latency: Record<string, Timing> = {};
@@ -87,11 +95,14 @@ export async function benchModels(opts: ModelBenchOptions): Promise<ModelBenchRe
     } finally {
       interpreter.delete();
     }
+    opts.log(`${kind}: ONNX Runtime`);
+    latency['onnx.int8'] = await timeONNX(deployed.onnx, image, [1, ...inputShape(kind)], budgetMs, minSamples);
     for (const backend of opts.backends) {
       await opts.selectBackend(backend);
       const onBackend = buildModels(kind, digits);
+      const web = await loadWebModel(deployed);
       const x = tf.tensor(image, [1, ...inputShape(kind)]);
-      for (const [name, model] of [['float', onBackend.float], ['qat', onBackend.qat]] as const) {
+      for (const [name, model] of [['float', onBackend.float], ['qat', onBackend.qat], ['web', web]] as const) {
         const id = `tfjs.${name}.${backend}`;
         opts.log(`${kind}: ${id}`);
         const before = tf.memory().numTensors;
@@ -103,9 +114,14 @@ export async function benchModels(opts: ModelBenchOptions): Promise<ModelBenchRe
         leaks[`${kind}.${id}`] = tf.memory().numTensors - before;
       }
       x.dispose();
+      web.dispose();
       disposeModels(onBackend);
     }
-    rows.push({model: kind, floatBytes, tfliteBytes: bytes.length, exportTFLite: exportTiming, latency});
+    rows.push({
+      model: kind, floatBytes, tfliteBytes: bytes.length, onnxBytes: deployed.onnx.length,
+      webModelBytes: (deployed.webModel.weightData as ArrayBuffer).byteLength,
+      exportTFLite: exportTiming, exportONNX: exportONNXTiming, latency,
+    });
   }
   return {
     meta: {
@@ -115,6 +131,18 @@ export async function benchModels(opts: ModelBenchOptions): Promise<ModelBenchRe
     rows,
     leaks,
   };
+}
+
+/** Per-image latency of the ONNX model in ONNX Runtime, single-threaded (as the interpreter and tfjs run). */
+async function timeONNX(onnx: Uint8Array, image: Float32Array, shape: number[], budgetMs: number, minSamples: number): Promise<Timing> {
+  const session = await openONNXSession(onnx, {intraOpNumThreads: 1, interOpNumThreads: 1});
+  try {
+    const feeds = {[session.inputNames[0]]: new ort.Tensor('float32', image, shape)};
+    const output = session.outputNames[0];
+    return await time(async () => (await session.run(feeds))[output].data, budgetMs, minSamples);
+  } finally {
+    await session.release();
+  }
 }
 
 function disposeModels(models: {float: tf.LayersModel, qat: tf.LayersModel}): void {

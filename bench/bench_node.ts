@@ -14,9 +14,10 @@
  *   npm run bench -- --sizes 1e6 --filter grad   a subset (case ids: ours.grad, composite.grad.*,
  *                                            floor.mulSum, ours.fwd, composite.fwd.*, loop.*)
  *   npm run bench -- --models                only the model rows (bench_models.ts: exportTFLite
- *                                            time, per-image latency of the int8 .tflite in TFLite's
- *                                            interpreter beside the float and QAT models in tfjs
- *                                            on cpu and wasm); they follow the op rows by default
+ *                                            and exportONNX times, per-image latency of the int8
+ *                                            .tflite in TFLite's interpreter and of the ONNX model
+ *                                            in ONNX Runtime beside the float, QAT and web models
+ *                                            in tfjs on cpu and wasm); they follow the op rows by default
  *                                            when cpu is among the backends; --no-models skips them
  *   --machine "text"                         how to describe the machine in the results
  *
@@ -29,6 +30,7 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import * as ort from 'onnxruntime-node';
 
 import {benchModels} from './bench_models';
 import {type BenchBackend, defaultOptions, runBench} from './harness';
@@ -176,6 +178,7 @@ async function benchModelRows(backends: NodeBackend[], cli: CliOptions): Promise
     node: process.version,
     tfjs: tf.version_core,
     tflite: 'LiteRT.js (@litertjs/core) wasm, CPU path, from node_modules',
+    onnx: `onnxruntime-node ${ort.env.versions.node} CPU, 1 thread, session.x64quantprecision '1'`,
     source: sourceVersion(),
   };
   return res;

@@ -21,8 +21,12 @@ export interface ModelRow {
   /** float32 bytes of all the float model's weights. */
   floatBytes: number;
   tfliteBytes: number;
+  onnxBytes: number;
+  /** The web model's (saveQuantized) weight bytes. */
+  webModelBytes: number;
   exportTFLite: Timing;
-  /** Per-image latency by case: 'tflite.int8', 'tfjs.float.cpu', 'tfjs.qat.wasm', ... */
+  exportONNX: Timing;
+  /** Per-image latency by case: 'tflite.int8', 'onnx.int8', 'tfjs.float.cpu', 'tfjs.qat.wasm', 'tfjs.web.cpu', ... */
   latency: Record<string, Timing>;
 }
 
@@ -40,21 +44,30 @@ export interface ModelBenchResult {
   leaks: Record<string, number>;
 }
 
+/** The tfjs cases of each backend: the float model, the QAT model, the web model of saveQuantized. */
+const TFJS_MODELS = ['float', 'qat', 'web'] as const;
+const TFJS_LABELS: Record<typeof TFJS_MODELS[number], string> = {
+  float: 'float model', qat: 'QAT (fake-quant) model', web: 'web model (saveQuantized: uint8 kernels), stock',
+};
+
 const ms = (t: Timing) => `${t.medianMs < 1 ? t.medianMs.toFixed(3) : t.medianMs.toFixed(2)} ms`;
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
 /** The model rows as Markdown: sizes and export time, then the per-image latencies. */
 export function renderModels(res: ModelBenchResult): string {
-  const cases = ['tflite.int8', ...res.meta.backends.flatMap((b) => [`tfjs.float.${b}`, `tfjs.qat.${b}`])];
+  const cases = ['tflite.int8', 'onnx.int8', ...res.meta.backends.flatMap((b) => TFJS_MODELS.map((m) => `tfjs.${m}.${b}`))];
   const caseLabel = (id: string) => {
     if (id === 'tflite.int8') return 'int8 .tflite, TFLite interpreter (LiteRT wasm)';
+    if (id === 'onnx.int8') return 'ONNX QDQ, ONNX Runtime (onnxruntime-node CPU, 1 thread)';
     const [, kind, backend] = id.split('.');
-    return `${kind === 'float' ? 'float' : 'QAT (fake-quant)'} model, tfjs ${backend}`;
+    return `${TFJS_LABELS[kind as typeof TFJS_MODELS[number]]}, tfjs ${backend}`;
   };
+  const share = (bytes: number, r: ModelRow) => `${kB(bytes)} (${(100 * bytes / r.floatBytes).toFixed(1)}%)`;
   const sizes = [
-    '| model | float weights | int8 .tflite | exportTFLite |', '|---|---:|---:|---:|',
-    ...res.rows.map((r) => `| ${r.model} | ${kB(r.floatBytes)} | ${kB(r.tfliteBytes)} (${
-        (100 * r.tfliteBytes / r.floatBytes).toFixed(1)}%) | ${ms(r.exportTFLite)} |`),
+    '| model | float weights | int8 .tflite | ONNX QDQ | web model weights | exportTFLite | exportONNX |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...res.rows.map((r) => `| ${r.model} | ${kB(r.floatBytes)} | ${share(r.tfliteBytes, r)} | ${share(r.onnxBytes, r)} | ${
+        share(r.webModelBytes, r)} | ${ms(r.exportTFLite)} | ${ms(r.exportONNX)} |`),
   ];
   const latency = [
     `| per image (batch 1) | ${res.rows.map((r) => r.model).join(' | ')} |`,

@@ -167,10 +167,10 @@ export function writeResultsReadme(): void {
   if (fs.existsSync(modelsFile)) {
     const models = JSON.parse(fs.readFileSync(modelsFile, 'utf8')) as ModelBenchResult;
     parts.push(
-        `## ${MODELS_FILE}: the demo's models, exported and in TFLite's interpreter`, '',
+        `## ${MODELS_FILE}: the demo's models, exported and in TFLite's interpreter, ONNX Runtime and tfjs`, '',
         `Machine: ${models.meta.machine}.`,
         ...Object.entries(models.meta.details).map(([k, v]) => `- ${k}: ${String(v)}`), '',
-        'exportTFLite on the QAT model (cpu backend); per-image latency at batch 1, input to output ' +
+        'exportTFLite and exportONNX on the QAT model (cpu backend); per-image latency at batch 1, input to output ' +
             'read back, median (min–max) of the samples.', '',
         renderModels(models), '');
   }

@@ -56,8 +56,18 @@ function accuracy(scores: ArrayLike<number>, labels: ArrayLike<number>): number 
   return correct / labels.length;
 }
 
+/** An ONNX Runtime session on `onnx` with ORT_OPTIONS (plus `extra`: e.g. thread counts). */
+export function openONNXSession(onnx: Uint8Array, extra: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(onnx, {...ORT_OPTIONS, ...extra});
+}
+
+/** The web model in stock tfjs (on the current backend). */
+export function loadWebModel(d: Deployed): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(tf.io.fromMemory(d.webModel));
+}
+
 export async function onnxAccuracy(d: Deployed, test: DataSet): Promise<number> {
-  const session = await ort.InferenceSession.create(d.onnx, ORT_OPTIONS);
+  const session = await openONNXSession(d.onnx);
   try {
     const input = new ort.Tensor('float32', test.images, [test.n, ...d.inputShape]);
     const out = await session.run({[session.inputNames[0]]: input});
@@ -68,7 +78,7 @@ export async function onnxAccuracy(d: Deployed, test: DataSet): Promise<number> 
 }
 
 export async function webModelAccuracy(d: Deployed, test: DataSet): Promise<number> {
-  const model = await tf.loadLayersModel(tf.io.fromMemory(d.webModel));
+  const model = await loadWebModel(d);
   try {
     const scores = tf.tidy(() => (model.predict(tf.tensor(test.images, [test.n, ...d.inputShape])) as tf.Tensor).dataSync());
     return accuracy(scores, test.labels);
