@@ -10,6 +10,7 @@ import {
   BuiltinOptions, FILE_IDENTIFIER, ModelField, OperatorCodeField, OperatorField,
   PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION, SubGraphField,
 } from './schema';
+import {exactRequantize} from './exact_requantize';
 import {OP_SPECS, type OpOf, type OpSpec} from './operators';
 import {writeBuffers, writeTensor} from './tensors';
 import {validateGraph} from './validate';
@@ -101,8 +102,9 @@ function sizeHint(graph: IntGraph): number {
  * Writes `graph` as a .tflite file. Throws, naming the tensor or layer, when the graph breaks
  * the contract of graph.ts or TFLite's rules for the op.
  */
-export function writeTFLite(graph: IntGraph, options: TFLiteWriterOptions = {}): Uint8Array {
-  validateGraph(graph);
+export function writeTFLite(intGraph: IntGraph, options: TFLiteWriterOptions = {}): Uint8Array {
+  validateGraph(intGraph);
+  const graph = exactRequantize(intGraph);
   const builder = new flatbuffers.Builder(sizeHint(graph));
   const buffers = writeBuffers(builder, graph.tensors);
   const codes = new OperatorCodes();
