@@ -149,3 +149,8 @@ function disposeModels(models: {float: tf.LayersModel, qat: tf.LayersModel}): vo
   models.qat.dispose();
   models.float.dispose();
 }
+
+/** The version of ONNX Runtime the model rows run. */
+export function onnxRuntimeVersion(): string {
+  return ort.env.versions.node ?? 'unknown';
+}

@@ -30,9 +30,7 @@ import * as path from 'path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as ort from 'onnxruntime-node';
 
-import {benchModels} from './bench_models';
 import {type BenchBackend, defaultOptions, runBench} from './harness';
 import {type ModelBackend, type ModelBenchResult, renderModels} from './models_report';
 import {type BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
@@ -159,6 +157,9 @@ function savedName(res: BenchResult): string {
 async function benchModelRows(backends: NodeBackend[], cli: CliOptions): Promise<ModelBenchResult> {
   const modelBackends = backends.filter((b): b is ModelBackend => b === 'cpu' || b === 'wasm');
   const loadAvg1mAtStart = Number(os.loadavg()[0].toFixed(2));
+  // Loaded only here: the model rows need the runtimes (LiteRT, ONNX Runtime) that the GPU bench
+  // bundle (scripts/test-webgpu.js --bundle-bench) leaves out.
+  const {benchModels, onnxRuntimeVersion} = await import('./bench_models');
   const res = await benchModels({
     backends: modelBackends,
     quick: cli.quick,
@@ -178,7 +179,7 @@ async function benchModelRows(backends: NodeBackend[], cli: CliOptions): Promise
     node: process.version,
     tfjs: tf.version_core,
     tflite: 'LiteRT.js (@litertjs/core) wasm, CPU path, from node_modules',
-    onnx: `onnxruntime-node ${ort.env.versions.node} CPU, 1 thread, session.x64quantprecision '1'`,
+    onnx: `onnxruntime-node ${onnxRuntimeVersion()} CPU, 1 thread, session.x64quantprecision '1'`,
     source: sourceVersion(),
   };
   return res;

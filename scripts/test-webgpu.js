@@ -44,10 +44,12 @@ if (argv[0] === '--bundle-bench') {
     format: 'cjs',
     target: 'node20',
     // The module builds, so that tfjs-core is bundled once (toolchain notes); Dawn stays outside,
-    // and so do the browser bench's driver (puppeteer-core, esbuild) and the wasm backend (its
-    // binary sits next to its JS), never loaded there.
+    // and so do the browser bench's driver (puppeteer-core, esbuild), the wasm backend (its
+    // binary sits next to its JS) and the model rows' runtimes (LiteRT, ONNX Runtime: wasm and
+    // native files beside their JS), never loaded there.
     mainFields: ['module', 'main'],
-    external: ['webgpu', 'puppeteer-core', 'esbuild', '@tensorflow/tfjs-backend-wasm'],
+    external: ['webgpu', 'puppeteer-core', 'esbuild', '@tensorflow/tfjs-backend-wasm', '@litertjs/core',
+               'onnxruntime-node'],
     logLevel: 'warning',
   });
   for (const pkg of ['webgpu', 'debug', 'ms']) {
