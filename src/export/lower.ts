@@ -74,7 +74,17 @@ export function lowerModel(model: LayersModel, options: ExportOptions = {}): Int
   return new Lowering(flat, resolveOptions(options, flat), model.name).run();
 }
 
+const OPTION_KEYS: ReadonlyArray<keyof ExportOptions> = ['inputType', 'outputType', 'batchSize'];
+
 function resolveOptions(options: ExportOptions, flat: FlatModel): Resolved {
+  if (options == null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`lowerModel: options must be an object ({${OPTION_KEYS.join(', ')}}), got ${describeValue(options)}.`);
+  }
+  // A misspelt key would silently export the default (float32 I/O, say).
+  const unknown = Object.keys(options).filter((k) => !(OPTION_KEYS as string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new Error(`lowerModel: unknown option ${unknown.join(', ')}; the options are ${OPTION_KEYS.join(', ')}.`);
+  }
   for (const key of ['inputType', 'outputType'] as const) {
     const v = options[key];
     if (v != null && v !== 'float32' && v !== 'int8') {
@@ -84,9 +94,14 @@ function resolveOptions(options: ExportOptions, flat: FlatModel): Resolved {
   const fixed = flat.inputs.map((x) => flat.values[x.value].shape[0]).find((b) => b != null);
   const batchSize = options.batchSize ?? fixed ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`lowerModel: options.batchSize must be a positive integer, got ${options.batchSize}.`);
+    throw new Error(`lowerModel: options.batchSize must be a positive integer, got ${describeValue(options.batchSize)}.`);
   }
   return {inputType: options.inputType ?? 'float32', outputType: options.outputType ?? 'float32', batchSize};
+}
+
+/** A user's value in an error: strings quoted (a batchSize of '2' is not 2). */
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 type Handler = (call: LayerCall) => void;

@@ -25,6 +25,8 @@ const f32 = Math.fround;
 
 /** TFLite's int8 weight range (symmetric: -128 is not used). */
 export const WEIGHT_MAX = 127;
+/** The kernel bit widths int8 weights hold. */
+const MAX_WEIGHT_BITS = 8;
 const INT32_MAX = 2 ** 31 - 1;
 
 /** How a FakeQuantWeights quantizes its kernel (the class's fields). */
@@ -112,6 +114,11 @@ export function batchNormFold(bn: Layer, path: string, channels: number, rank: n
 export function quantizeKernelLayer(
     kernel2d: Tensor, bias: Tensor|null, k: KernelQuantizer, inputScale: number, bn: BatchNormFold|null,
     kernelLayout: KernelLayout, context: string): IntWeights {
+  if (k.numBits > MAX_WEIGHT_BITS) {
+    throw new Error(
+        `${context} has kernel numBits ${k.numBits}; int8 export supports kernels of at most ` +
+        `${MAX_WEIGHT_BITS} bits (quantizeModel's weightBits).`);
+  }
   let grid = kernelGrid(kernel2d, k, context);
   let floatBias = bias != null ? Float64Array.from(bias.dataSync()) : new Float64Array(grid.channels);
   let perChannel = k.perChannel;

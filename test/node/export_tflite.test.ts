@@ -279,6 +279,17 @@ describe('exportTFLite: errors', () => {
     const qat = quantizedModel({build: mlp}, 16);
     await expectRejects(qat, {inputType: 'uint8' as 'int8'}, /inputType/, /'float32' or 'int8'/);
     await expectRejects(qat, {batchSize: 0}, /batchSize/, /positive integer/);
+    await expectRejects(qat, {batchSize: '2' as unknown as number}, /batchSize must be a positive integer, got "2"/);
+    // A misspelt option would otherwise export the defaults (float32 I/O) without a word.
+    await expectRejects(qat, {inputtype: 'int8'} as ExportOptions, /unknown option inputtype/, /inputType, outputType, batchSize/);
+    await expectRejects(qat, null as unknown as ExportOptions, /options must be an object/);
+    await expectRejects(qat, 'int8' as unknown as ExportOptions, /options must be an object/, /got "int8"/);
+    qat.dispose();
+  });
+
+  it('kernels wider than 8 bits', async () => {
+    const qat = quantizedModel({build: mlp, quantize: {weightBits: 16}}, 24);
+    await expectRejects(qat, {}, /layer quant_dense\S* \(FakeQuantWeights around Dense/, /kernel numBits 16/, /at most 8 bits/, /weightBits/);
     qat.dispose();
   });
 });
