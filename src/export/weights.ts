@@ -217,7 +217,10 @@ function quantizeBias(
     if (!(Math.abs(v) <= INT32_MAX)) {
       throw new Error(
           `${context}: the bias ${b} of channel ${c} does not fit int32 on the scale ` +
-          `${scales[scales.length === 1 ? 0 : c]} (input scale times weight scale).`);
+          `${scales[scales.length === 1 ? 0 : c]} (input scale ${inputScale} times weight scale). ` +
+          'An input scale that small comes from a FakeQuant range of almost no width: an input ' +
+          'that is constant on the calibration data, such as a ReLU that is never positive there; ' +
+          'calibrate on data that reaches the layer, or retrain.');
     }
     data[c] = v;
   });

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import {loadTFLiteModel, type TFLiteData, type TFLiteModel, type TFLiteQuantization} from '../../examples/qat/tflite_runtime';
 import {exportTFLite, type ExportOptions} from '../../src/export';
-import {FakeQuant, FakeQuantWeights} from '../../src/layers';
+import {calibrate, FakeQuant, FakeQuantWeights, quantizeModel} from '../../src/layers';
 
 import {addAgreement, type Agreement, cnn, expectAgreement, functional, MODELS, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
 
@@ -284,6 +284,20 @@ describe('exportTFLite: errors', () => {
     await expectRejects(qat, {inputtype: 'int8'} as ExportOptions, /unknown option inputtype/, /inputType, outputType, batchSize/);
     await expectRejects(qat, null as unknown as ExportOptions, /options must be an object/);
     await expectRejects(qat, 'int8' as unknown as ExportOptions, /options must be an object/, /got "int8"/);
+    qat.dispose();
+  });
+
+  it('a bias off int32 behind a dead ReLU (its range almost no width): the cause and the fix', async () => {
+    const float = tf.sequential({layers: [
+      tf.layers.dense({inputShape: [4], units: 3, activation: 'relu', biasInitializer: tf.initializers.constant({value: -10})}),
+      tf.layers.dense({units: 2, name: 'after', biasInitializer: tf.initializers.constant({value: 0.5})}),
+    ]});
+    const qat = quantizeModel(float);
+    const x = tf.randomUniform([16, 4], -1, 1, 'float32', 25);
+    calibrate(qat, x);
+    await expectRejects(qat, {}, /after/, /bias 0\.5 of channel 0 does not fit int32/, /never positive/, /calibrate on data/);
+    x.dispose();
+    float.dispose();
     qat.dispose();
   });
 
