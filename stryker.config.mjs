@@ -13,8 +13,8 @@ import path from 'path';
 
 const quantOnly = process.env.TFJS_FAKE_QUANT_MUTATE === 'quant';
 
-const tests = quantOnly ? ['tf_cases', 'property', 'args_per_channel'] : [
-  'tf_cases', 'property', 'args_per_channel', 'errors_and_leaks', 'gradient_routing',
+const tests = quantOnly ? ['quant_impl', 'tf_cases', 'property', 'args_per_channel'] : [
+  'quant_impl', 'tf_cases', 'property', 'args_per_channel', 'errors_and_leaks', 'gradient_routing',
   'wasm', 'layers', 'layers_fusion', 'layers_hardening', 'adversarial',
 ];
 
