@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import type {ExportOptions} from '../../src/export';
 import {calibrate, FakeQuant, quantizeModel, type QuantizeModelOptions} from '../../src/layers';
 import {nudge, quantRange} from '../../src/quant/nudge';
 import {mulberry32} from '../shared/random';
@@ -217,3 +218,27 @@ export const MODELS: Array<[string, () => tf.LayersModel]> = [
   ['Sequential MLP', mlp], ['Sequential CNN', cnn], ['Sequential CNN head', cnnHead], ['functional', functional],
   ['nested', nested],
 ];
+
+/** Exports `qat` with `options`, runs the file in a runtime and compares it with `predict()`. */
+export type ExportAndCompare = (qat: tf.LayersModel, options: ExportOptions, seed: number) => Promise<Agreement>;
+
+/**
+ * The agreement matrix every exporter passes: each model of `MODELS` with per-channel and
+ * per-tensor kernels (float32 I/O), and with int8 inputs and outputs.
+ */
+export function itAgreesOnEveryModel(exportAndCompare: ExportAndCompare): void {
+  for (const [name, build] of MODELS) {
+    for (const perChannelWeights of [true, false]) {
+      it(`${name}, ${perChannelWeights ? 'per-channel' : 'per-tensor'} weights, float32 I/O`, async () => {
+        const qat = quantizedModel({build, quantize: {perChannelWeights}}, 1);
+        expectAgreement(await exportAndCompare(qat, {}, 7));
+        qat.dispose();
+      });
+    }
+    it(`${name}, int8 inputs and outputs`, async () => {
+      const qat = quantizedModel({build}, 2);
+      expectAgreement(await exportAndCompare(qat, {inputType: 'int8', outputType: 'int8'}, 8));
+      qat.dispose();
+    });
+  }
+}

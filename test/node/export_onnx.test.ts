@@ -24,7 +24,7 @@ import {ProtoMessage} from '../../src/export/onnx/protobuf';
 import {FakeQuant} from '../../src/layers';
 
 import {
-  addAgreement, type Agreement, cnn, expectAgreement, functional, MODELS, mlp, nested, outputStep, predictArrays, quantizedModel,
+  addAgreement, type Agreement, cnn, expectAgreement, itAgreesOnEveryModel, functional, mlp, nested, outputStep, predictArrays, quantizedModel,
   randomInputs, SAMPLES, separable,
 } from './export_models';
 import {readModel, type ReadModel, type ReadNode, tensorValues} from './onnx_reader';
@@ -132,20 +132,7 @@ async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
 }
 
 describe('exportONNX: ONNX Runtime runs what the QAT model computed', () => {
-  for (const [name, build] of MODELS) {
-    for (const perChannelWeights of [true, false]) {
-      it(`${name}, ${perChannelWeights ? 'per-channel' : 'per-tensor'} weights, float32 I/O`, async () => {
-        const qat = quantizedModel({build, quantize: {perChannelWeights}}, 1);
-        expectAgreement(await exportAndCompare(qat, {}, 7));
-        qat.dispose();
-      });
-    }
-    it(`${name}, int8 inputs and outputs`, async () => {
-      const qat = quantizedModel({build}, 2);
-      expectAgreement(await exportAndCompare(qat, {inputType: 'int8', outputType: 'int8'}, 8));
-      qat.dispose();
-    });
-  }
+  itAgreesOnEveryModel(exportAndCompare);
 
   it('layout NCHW: inputs and outputs in ONNX\'s image layout', async () => {
     const qat = quantizedModel({build: cnn}, 22);

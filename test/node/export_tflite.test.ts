@@ -13,7 +13,7 @@ import {loadTFLiteModel, type TFLiteData, type TFLiteModel, type TFLiteQuantizat
 import {exportTFLite, type ExportOptions} from '../../src/export';
 import {calibrate, FakeQuant, FakeQuantWeights, quantizeModel} from '../../src/layers';
 
-import {addAgreement, type Agreement, cnn, expectAgreement, functional, MODELS, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
+import {addAgreement, type Agreement, cnn, expectAgreement, itAgreesOnEveryModel, functional, mlp, outputStep, predictArrays, quantizedModel, randomInputs, SAMPLES, separable} from './export_models';
 
 /** TFLite's QUANTIZE: round half away from zero, then clamp. */
 function quantizeInt8(values: Float32Array, q: TFLiteQuantization): Int8Array {
@@ -76,20 +76,7 @@ function paddedAveragePool(): tf.LayersModel {
 }
 
 describe('exportTFLite: TFLite runs what the QAT model computed', () => {
-  for (const [name, build] of MODELS) {
-    for (const perChannelWeights of [true, false]) {
-      it(`${name}, ${perChannelWeights ? 'per-channel' : 'per-tensor'} weights, float32 I/O`, async () => {
-        const qat = quantizedModel({build, quantize: {perChannelWeights}}, 1);
-        expectAgreement(await exportAndCompare(qat, {}, 7));
-        qat.dispose();
-      });
-    }
-    it(`${name}, int8 inputs and outputs`, async () => {
-      const qat = quantizedModel({build}, 2);
-      expectAgreement(await exportAndCompare(qat, {inputType: 'int8', outputType: 'int8'}, 8));
-      qat.dispose();
-    });
-  }
+  itAgreesOnEveryModel(exportAndCompare);
 
   it('a QAT-trained model (two epochs: weights and moving-average ranges moved)', async () => {
     const qat = quantizedModel({build: mlp}, 3);
