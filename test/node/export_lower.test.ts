@@ -241,7 +241,6 @@ describe('lowerModel: structure', () => {
       tf.layers.zeroPadding2d({inputShape: [6, 6, 2], padding: [[1, 2], [0, 1]]}),
       tf.layers.conv2d({filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu'}),
       tf.layers.maxPooling2d({poolSize: 2, strides: 1}),
-      tf.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same', name: 'avg_same'}),
       tf.layers.averagePooling2d({poolSize: [1, 2], strides: 1, name: 'avg_valid'}),
       tf.layers.averagePooling2d({poolSize: 2, strides: 2, padding: 'same', name: 'avg_last'}),
       tf.layers.dropout({rate: 0.5}),
@@ -249,26 +248,23 @@ describe('lowerModel: structure', () => {
       tf.layers.reshape({targetShape: [3, 1]}),
       tf.layers.flatten(),
     ]}));
-    // Ranges of their own after the average poolings (calibration may give them their input's).
-    layer<FakeQuant>(qat, 'avg_same_fq').setRange(0, 0.75);
+    // A range of its own after the valid average pooling (calibration may give it its input's).
     layer<FakeQuant>(qat, 'avg_valid_fq').setRange(0, 0.5);
     // The last pooling keeps its input's parameters (its quantizer's range is the one before).
     layer<FakeQuant>(qat, 'avg_last_fq').setRange(0, 0.5);
     const g = lowerModel(qat, {batchSize: 2});
     expect(g.ops.map((o) => o.kind)).toEqual([
-      'quantize', 'pad', 'conv2d', 'maxPool2d', 'averagePool2d', 'quantize', 'depthwiseConv2d', 'depthwiseConv2d',
+      'quantize', 'pad', 'conv2d', 'maxPool2d', 'depthwiseConv2d', 'depthwiseConv2d',
       'mean', 'reshape', 'reshape', 'dequantize',
     ]);
-    const [, pad, conv, maxPool, avgSame, requantize, avgValid, avgLast, mean, reshape] = g.ops;
+    const [, pad, conv, maxPool, avgValid, avgLast, mean, reshape] = g.ops;
     expect(Array.from(tensorOf(g, pad.inputs[1]).data!)).toEqual([0, 0, 1, 2, 0, 1, 0, 0]);
     expect(tensorOf(g, pad.outputs[0]).shape).toEqual([2, 9, 7, 2]);
     expect(conv).toMatchObject({strides: [2, 2], padding: 'same', dilations: [1, 1], activation: 'relu'});
-    // Value-keeping ops keep the parameters; AVERAGE_POOL_2D (same) too, then a requantize.
-    for (const op of [pad, maxPool, avgSame]) {
+    // Value-keeping ops keep the parameters.
+    for (const op of [pad, maxPool]) {
       expect(tensorOf(g, op.outputs[0]).quant).toEqual(tensorOf(g, op.inputs[0]).quant);
     }
-    expect(tensorOf(g, requantize.inputs[0]).dtype).toBe('int8');
-    expect(tensorOf(g, requantize.outputs[0]).quant).not.toEqual(tensorOf(g, requantize.inputs[0]).quant);
     // The valid one: a depthwise convolution by 1/2 (127 on the scale 1/254).
     const k = tensorOf(g, avgValid.inputs[1]);
     expect(k.shape).toEqual([1, 1, 2, 3]);
