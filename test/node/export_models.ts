@@ -224,7 +224,7 @@ export type ExportAndCompare = (qat: tf.LayersModel, options: ExportOptions, see
 
 /**
  * The agreement matrix every exporter passes: each model of `MODELS` with per-channel and
- * per-tensor kernels (float32 I/O), and with int8 inputs and outputs.
+ * per-tensor kernels (float32 I/O), with int8 inputs and outputs, and a QAT-trained model.
  */
 export function itAgreesOnEveryModel(exportAndCompare: ExportAndCompare): void {
   for (const [name, build] of MODELS) {
@@ -241,4 +241,18 @@ export function itAgreesOnEveryModel(exportAndCompare: ExportAndCompare): void {
       qat.dispose();
     });
   }
+
+  it('a QAT-trained model (two epochs: weights and moving-average ranges moved)', async () => {
+    const qat = quantizedModel({build: mlp}, 3);
+    const [x] = randomInputs(qat, 64, 30);
+    const y = tf.oneHot(tf.randomUniform([64], 0, 5, 'int32', 31), 5);
+    qat.compile({optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy'});
+    const hidden = qat.layers.find((l) => l instanceof FakeQuant && l.name.startsWith('dense'))! as FakeQuant;
+    const before = hidden.getRange().max[0];
+    await qat.fit(x, y, {epochs: 2, batchSize: 16, verbose: 0});
+    expect(hidden.getRange().max[0]).not.toBe(before);
+    expectAgreement(await exportAndCompare(qat, {}, 9));
+    tf.dispose([x, y]);
+    qat.dispose();
+  });
 }
