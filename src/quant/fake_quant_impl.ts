@@ -81,6 +81,35 @@ function passThroughChannel(
   for (let i = c; i < dy.length; i += stride) dx[i] = dy[i];
 }
 
+/** TF's input gradient alone (Args): dy where the input is inside the nudged range, else 0. */
+function maskChannel(
+    dy: ArrayLike<number>, x: ArrayLike<number>, dx: Float32Array, c: number, stride: number,
+    {nudgedMin, nudgedMax}: NudgedRange): void {
+  for (let i = c; i < x.length; i += stride) {
+    const v = x[i];
+    dx[i] = dy[i] * (+(v >= nudgedMin) & +(v <= nudgedMax));
+  }
+}
+
+/**
+ * The input gradient without the range sums (Args has no range gradients).
+ * @param out where to write (e.g. a backend's memory); a new array by default.
+ */
+export function fakeQuantInputGradientImpl(
+    dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,
+    attrs: FakeQuantAttrs, out: Float32Array = new Float32Array(x.length)): Float32Array {
+  const channels = mins.length;
+  const range = quantRange(attrs.numBits, attrs.narrowRange);
+  for (let c = 0; c < channels; c++) {
+    if (isZeroRange(mins[c], maxs[c])) {
+      passThroughChannel(dy, out, c, channels);
+    } else {
+      maskChannel(dy, x, out, c, channels, nudge(mins[c], maxs[c], range));
+    }
+  }
+  return out;
+}
+
 /** @param out where to write (e.g. a backend's memory); new arrays by default. */
 export function fakeQuantGradientImpl(
     dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,

@@ -1,20 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
+import {FakeQuantWithMinMaxArgs} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {cpuKernelConfig} from './cpu_util';
 
-import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
-import {cpuFakeQuant} from './cpu_util';
-
-export function fakeQuantWithMinMaxArgs(args: {
-  inputs: FakeQuantWithMinMaxArgsInputs,
-  backend: MathBackendCPU,
-  attrs: FakeQuantWithMinMaxArgsAttrs,
-}): TensorInfo {
-  const {inputs: {inputs: x}, backend, attrs} = args;
-  return cpuFakeQuant(backend, x!, {mins: [attrs.min], maxs: [attrs.max]}, attrs, 'multiply');
-}
-
-export const fakeQuantWithMinMaxArgsConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxArgs,
-  backendName: 'cpu',
-  kernelFunc: fakeQuantWithMinMaxArgs as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxArgsConfig = cpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxArgs]);

@@ -1,20 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
+import {FakeQuantWithMinMaxVars} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {cpuKernelConfig} from './cpu_util';
 
-import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../../kernel_names';
-import {cpuFakeQuant, tensorRange} from './cpu_util';
-
-export function fakeQuantWithMinMaxVars(args: {
-  inputs: FakeQuantWithMinMaxVarsInputs,
-  backend: MathBackendCPU,
-  attrs: FakeQuantWithMinMaxVarsAttrs,
-}): TensorInfo {
-  const {inputs: {inputs: x, min, max}, backend, attrs} = args;
-  return cpuFakeQuant(backend, x!, tensorRange(backend, min!, max!), attrs, 'divide');
-}
-
-export const fakeQuantWithMinMaxVarsConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxVars,
-  backendName: 'cpu',
-  kernelFunc: fakeQuantWithMinMaxVars as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxVarsConfig = cpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxVars]);
