@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {isSoftwareAdapter, setTargetWorkgroupsForTests, targetWorkgroups, tileLayout} from '../../src/kernels/webgpu/webgpu_util';
-import {fakeQuantWgsl} from '../../src/quant/nudge_wgsl';
+import {fakeQuantWgsl} from '../../src/kernels/webgpu/nudge_wgsl';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
 import {refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refRangeGradientTerms} from '../shared/reference';

@@ -1,21 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {FakeQuantWithMinMaxArgs} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {webgpuKernelConfig} from './fake_quant_webgpu';
 
-import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../../kernel_names';
-import {webgpuFakeQuant} from './fake_quant_webgpu';
-
-/** One dispatch; the range attributes are uniforms. */
-export function fakeQuantWithMinMaxArgs(args: {
-  inputs: FakeQuantWithMinMaxArgsInputs,
-  backend: WebGPUBackend,
-  attrs: FakeQuantWithMinMaxArgsAttrs,
-}): TensorInfo {
-  const {inputs: {inputs: x}, backend, attrs} = args;
-  return webgpuFakeQuant(backend, x!, {kind: 'attrs', min: attrs.min, max: attrs.max}, attrs, 'multiply');
-}
-
-export const fakeQuantWithMinMaxArgsConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxArgs,
-  backendName: 'webgpu',
-  kernelFunc: fakeQuantWithMinMaxArgs as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxArgsConfig = webgpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxArgs]);

@@ -1,21 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {FakeQuantWithMinMaxVarsPerChannel} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {webgpuKernelConfig} from './fake_quant_webgpu';
 
-import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../../kernel_names';
-import {webgpuFakeQuant, tensorRange} from './fake_quant_webgpu';
-
-/** All channels in one dispatch (TF's CUDA path launches one per channel). */
-export function fakeQuantWithMinMaxVarsPerChannel(args: {
-  inputs: FakeQuantWithMinMaxVarsPerChannelInputs,
-  backend: WebGPUBackend,
-  attrs: FakeQuantWithMinMaxVarsPerChannelAttrs,
-}): TensorInfo {
-  const {inputs: {inputs: x, min, max}, backend, attrs} = args;
-  return webgpuFakeQuant(backend, x!, tensorRange(min!, max!, true), attrs, 'multiply');
-}
-
-export const fakeQuantWithMinMaxVarsPerChannelConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxVarsPerChannel,
-  backendName: 'webgpu',
-  kernelFunc: fakeQuantWithMinMaxVarsPerChannel as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxVarsPerChannelConfig = webgpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxVarsPerChannel]);

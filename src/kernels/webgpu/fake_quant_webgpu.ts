@@ -1,5 +1,5 @@
 /**
- * Kernel bodies shared by the webgpu kernels: each kernel file only picks its range and form.
+ * The webgpu backend's body of every kernel (each kernel file passes its spec).
  *
  * The range (min/max tensors, or Args' attributes as uniforms) is read by the GPU programs, which
  * compute the nudge themselves: nothing is read back to the CPU. Small CPU-resident inputs follow
@@ -8,159 +8,161 @@
 import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
-import type {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
-import {COMBINE_GRADIENT_WGSL, FakeQuantInputGradientProgram, FakeQuantProgram, fusedGradientWgsl, gradientUniformFields, programUniforms} from './fake_quant_webgpu_programs';
-import {cpuValues, flat, foldDispatch, packUniforms, runMultiOutput, storedType, type StoredType, targetWorkgroups, tensorBuffer, tileLayout, withShape} from './webgpu_util';
+import type {LevelForm} from '../../quant/fake_quant_impl';
+import {computeOnCpu} from '../cpu_compute';
+import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, type KernelRange, rangeTensors} from '../kernel_spec';
+import {canRecordOwnPass, recordOwnPass, tensorBuffer} from './backend_adapter';
+import {FakeQuantInputGradientProgram, FakeQuantProgram, type RangeSource, rangeUniformFields} from './fake_quant_elementwise_webgpu';
+import {COMBINE_GRADIENT_WGSL, CombineSumsProgram, fusedGradientWgsl, OWN_PASS_UNIFORMS, RangeSumsProgram} from './fake_quant_grad_webgpu';
+import {packUniforms, programUniforms, SUM_INDEX_UNIFORMS, TILE_UNIFORMS, tileUniformValues} from './tile_wgsl';
+import {cpuValues, flat, foldDispatch, storedType, type StoredType, targetWorkgroups, type TileLayout, tileLayout, withShape} from './webgpu_util';
 
-/** A range from [channels] (or scalar) tensors, or from Args' float attributes. */
-export type WebGPURange =
-    {kind: 'tensors', min: TensorInfo, max: TensorInfo, channels: number}|
-    {kind: 'attrs', min: number, max: number};
-
-export function tensorRange(min: TensorInfo, max: TensorInfo, perChannel: boolean): WebGPURange {
-  return {kind: 'tensors', min, max, channels: perChannel ? min.shape[0] : 1};
+export function webgpuKernelConfig(spec: FakeQuantKernelSpec) {
+  return kernelConfig<WebGPUBackend>(spec, 'webgpu', fakeQuantWebGPU);
 }
 
-function channelsOf(range: WebGPURange): number {
-  return range.kind === 'tensors' ? range.channels : 1;
-}
-
-function rangeTensors(range: WebGPURange): TensorInfo[] {
-  return range.kind === 'tensors' ? [range.min, range.max] : [];
-}
-
-/** The range's values on the CPU (only called when CPU forwarding applies). */
-function cpuRange(backend: WebGPUBackend, range: WebGPURange): {mins: ArrayLike<number>, maxs: ArrayLike<number>} {
-  return range.kind === 'tensors' ?
-      {mins: cpuValues(backend, range.min), maxs: cpuValues(backend, range.max)} :
-      {mins: [range.min], maxs: [range.max]};
-}
-
-function argsUniforms(range: WebGPURange): {min: number, max: number}|undefined {
-  return range.kind === 'attrs' ? {min: range.min, max: range.max} : undefined;
-}
-
-/** Forward: one dispatch (runWebGPUProgram), whatever the size and channel count. */
-export function webgpuFakeQuant(
-    backend: WebGPUBackend, x: TensorInfo, range: WebGPURange, attrs: FakeQuantAttrs,
-    form: LevelForm): TensorInfo {
-  const size = util.sizeFromShape(x.shape);
-  if (size === 0) return backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
-  if (backend.shouldExecuteOnCPU([x, ...rangeTensors(range)])) {
-    const {mins, maxs} = cpuRange(backend, range);
-    const values = fakeQuantForwardImpl(cpuValues(backend, x), mins, maxs, attrs, form);
-    return backend.makeTensorInfo(x.shape, 'float32', values);
+function fakeQuantWebGPU(
+    backend: WebGPUBackend, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
+  const {x, dy, range} = args;
+  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, args, spec);
+  if (backend.shouldExecuteOnCPU([x, ...(dy == null ? [] : [dy]), ...rangeTensors(range)])) {
+    return computeOnCpu(spec, args, info => cpuValues(backend, info))
+        .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values));
   }
-  const layout = tileLayout(size, channelsOf(range), targetWorkgroups(backend));
-  const rangeSource = range.kind === 'tensors' ? 'tensors' : 'uniforms';
+  const layout = tileLayout(util.sizeFromShape(x.shape), range.channels, targetWorkgroups(backend));
+  switch (spec.outputs) {
+    case 'forward':
+      return [forward(backend, args, layout, spec.form)];
+    case 'inputGradient':
+      return [inputGradient(backend, args, layout)];
+    case 'inputAndRangeGradients':
+      return canRecordOwnPass(backend) ? fusedGradient(backend, args, layout) :
+                                         gradientThroughPrograms(backend, args, layout);
+  }
+}
+
+/** An empty input: empty outputs, and range gradients of zeros. */
+function emptyOutputs(
+    backend: WebGPUBackend, {x, range}: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
+  const dx = backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
+  if (spec.outputs !== 'inputAndRangeGradients') return [dx];
+  return [dx, ...[0, 1].map(() =>
+      backend.makeTensorInfo(range.shape, 'float32', new Float32Array(range.channels)))];
+}
+
+function rangeSource(range: KernelRange): RangeSource {
+  return range.from === 'tensors' ? 'tensors' : 'uniforms';
+}
+
+/** runWebGPUProgram's uniforms of the elementwise programs (Args' range among them). */
+function elementwiseUniforms(layout: TileLayout, {range, attrs}: KernelArgs) {
+  const values: Record<string, number> = tileUniformValues(layout, attrs);
+  if (range.from === 'attributes') Object.assign(values, {rangeMinValue: range.min, rangeMaxValue: range.max});
+  return programUniforms(rangeUniformFields(rangeSource(range)), values);
+}
+
+function storedTypes(backend: WebGPUBackend, infos: TensorInfo[]): StoredType[] {
+  return infos.map(info => storedType(backend, info));
+}
+
+/** One dispatch, whatever the size and channel count. */
+function forward(
+    backend: WebGPUBackend, args: KernelArgs, layout: TileLayout, form: LevelForm): TensorInfo {
+  const {x, range} = args;
   const inputs = [flat(x), ...rangeTensors(range)];
   const program = new FakeQuantProgram(
-      size, layout, form, rangeSource, inputs.map(info => storedType(backend, info)));
+      util.sizeFromShape(x.shape), layout, form, rangeSource(range), storedTypes(backend, inputs));
   const out = backend.runWebGPUProgram(
-      program, inputs, 'float32', programUniforms(layout, attrs, argsUniforms(range)));
+      program, inputs, 'float32', elementwiseUniforms(layout, args));
   return withShape(out, x.shape);
 }
 
-function cpuGradient(
-    backend: WebGPUBackend, gradients: TensorInfo, x: TensorInfo, range: WebGPURange,
-    attrs: FakeQuantAttrs, rangeShape: number[]): TensorInfo[] {
-  const {mins, maxs} = cpuRange(backend, range);
-  const grads = fakeQuantGradientImpl(
-      cpuValues(backend, gradients), cpuValues(backend, x), mins, maxs, attrs);
-  return [
-    backend.makeTensorInfo(x.shape, 'float32', grads.backpropsWrtInput),
-    backend.makeTensorInfo(rangeShape, 'float32', grads.backpropWrtMin),
-    backend.makeTensorInfo(rangeShape, 'float32', grads.backpropWrtMax),
-  ];
-}
-
-/** Args' gradient (no range gradients): one elementwise dispatch. */
-export function webgpuFakeQuantInputGradient(
-    backend: WebGPUBackend, gradients: TensorInfo, x: TensorInfo, range: WebGPURange,
-    attrs: FakeQuantAttrs): TensorInfo {
-  const size = util.sizeFromShape(x.shape);
-  if (size === 0) return backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
-  if (backend.shouldExecuteOnCPU([gradients, x, ...rangeTensors(range)])) {
-    const [dx, ...rest] = cpuGradient(backend, gradients, x, range, attrs, []);
-    rest.forEach(info => backend.disposeData(info.dataId));
-    return dx;
-  }
-  const layout = tileLayout(size, channelsOf(range), targetWorkgroups(backend));
-  const rangeSource = range.kind === 'tensors' ? 'tensors' : 'uniforms';
-  const inputs = [flat(gradients), flat(x), ...rangeTensors(range)];
+/** The input gradient alone (Args; and the public path's dx): one elementwise dispatch. */
+function inputGradient(backend: WebGPUBackend, args: KernelArgs, layout: TileLayout): TensorInfo {
+  const {x, dy, range} = args;
+  const inputs = [flat(dy!), flat(x), ...rangeTensors(range)];
   const program = new FakeQuantInputGradientProgram(
-      size, layout, rangeSource, inputs.map(info => storedType(backend, info)));
+      util.sizeFromShape(x.shape), layout, rangeSource(range), storedTypes(backend, inputs));
   const out = backend.runWebGPUProgram(
-      program, inputs, 'float32', programUniforms(layout, attrs, argsUniforms(range)));
+      program, inputs, 'float32', elementwiseUniforms(layout, args));
   return withShape(out, x.shape);
+}
+
+/** The gradient's inputs in binding order (Vars and PerChannel: the range is tensors). */
+function gradientInputs({x, dy, range}: KernelArgs): TensorInfo[] {
+  return [dy!, x, ...rangeTensors(range)];
 }
 
 /**
- * The fused gradient programs, generated once per form and input types (the strings also key
- * the pipeline cache).
+ * The fused gradient modules, generated once per form and input types (the strings also key the
+ * pipeline cache).
  */
-const fusedGradientPrograms = new Map<string, string>();
-function fusedGradientProgram(final: boolean, types: StoredType[]): string {
+const fusedGradientModules = new Map<string, string>();
+function fusedGradientModule(final: boolean, types: StoredType[]): string {
   const key = `${final}_${types.join('')}`;
-  let code = fusedGradientPrograms.get(key);
+  let code = fusedGradientModules.get(key);
   if (code == null) {
     code = fusedGradientWgsl(final, types);
-    fusedGradientPrograms.set(key, code);
+    fusedGradientModules.set(key, code);
   }
   return code;
 }
 
 /**
  * [backpropsWrtInput, backpropWrtMin, backpropWrtMax] (Vars: scalar range gradients; PerChannel:
- * [channels]): one fused dispatch that reads gradients and inputs once, writes the input gradient
- * and reduces both sums per workgroup, plus one small dispatch adding up the per-chunk sums when
- * the rows were split over several workgroups.
+ * [channels]) in the gradient's own pass: one fused dispatch that reads gradients and inputs once,
+ * writes the input gradient and reduces both sums per workgroup, plus one small dispatch adding
+ * up the per-chunk sums when the rows were split over several workgroups.
  */
-export function webgpuFakeQuantGradient(
-    backend: WebGPUBackend, gradients: TensorInfo, x: TensorInfo, min: TensorInfo, max: TensorInfo,
-    perChannel: boolean, attrs: FakeQuantAttrs): TensorInfo[] {
-  const range = tensorRange(min, max, perChannel);
-  const channels = channelsOf(range);
-  const size = util.sizeFromShape(x.shape);
-  if (size === 0) {
-    return [
-      backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0)),
-      backend.makeTensorInfo(min.shape, 'float32', new Float32Array(channels)),
-      backend.makeTensorInfo(max.shape, 'float32', new Float32Array(channels)),
-    ];
-  }
-  if (backend.shouldExecuteOnCPU([gradients, x, min, max])) {
-    return cpuGradient(backend, gradients, x, range, attrs, min.shape);
-  }
-  const layout = tileLayout(size, channels, targetWorkgroups(backend));
+function fusedGradient(backend: WebGPUBackend, args: KernelArgs, layout: TileLayout): TensorInfo[] {
+  const {x, range} = args;
   const final = layout.tilesY === 1;
-  const inputInfos = [gradients, x, min, max];
+  const inputInfos = gradientInputs(args);
   const inputs = inputInfos.map(info => tensorBuffer(backend, info));
-  const types = inputInfos.map(info => storedType(backend, info));
-  const outputs = [
-    backend.makeTensorInfo(x.shape, 'float32'),
-    backend.makeTensorInfo(min.shape, 'float32'),
-    backend.makeTensorInfo(max.shape, 'float32'),
-  ];
+  const types = storedTypes(backend, inputInfos);
+  const outputs = [x.shape, range.shape, range.shape].map(
+      shape => backend.makeTensorInfo(shape, 'float32'));
   const [dx, dMin, dMax] = outputs.map(info => tensorBuffer(backend, info));
-  const partialBytes = final ? [] : [layout.tilesY * channels * 2 * 4];
-  runMultiOutput(
-      backend, 'FakeQuantGradient', [gradients, x, min, max, ...outputs],
-      packUniforms(gradientUniformFields(layout, attrs)), partialBytes, ([partials]) => {
-    const fused = {
-      label: 'FakeQuantFusedGradient',
-      code: fusedGradientProgram(final, types),
-      buffers: [...inputs, dx, ...(final ? [dMin, dMax] : [partials])],
-      workgroups: layout.dispatch,
-    };
-    if (final) return [fused];
-    return [fused, {
-      label: 'FakeQuantCombineGradient',
-      code: COMBINE_GRADIENT_WGSL,
-      buffers: [partials, dMin, dMax],
-      workgroups: foldDispatch(channels),
-    }];
-  });
+  const partialBytes = final ? [] : [layout.tilesY * layout.channels * 2 * 4];
+  const uniforms = packUniforms(OWN_PASS_UNIFORMS, tileUniformValues(layout, args.attrs));
+  recordOwnPass(
+      backend, 'FakeQuantGradient', [...inputInfos, ...outputs], uniforms, partialBytes,
+      ([partials]) => {
+        const fused = {
+          label: 'FakeQuantFusedGradient',
+          code: fusedGradientModule(final, types),
+          buffers: [...inputs, dx, ...(final ? [dMin, dMax] : [partials])],
+          workgroups: layout.dispatch,
+        };
+        if (final) return [fused];
+        return [fused, {
+          label: 'FakeQuantCombineGradient',
+          code: COMBINE_GRADIENT_WGSL,
+          buffers: [partials, dMin, dMax],
+          workgroups: foldDispatch(layout.channels),
+        }];
+      });
   return outputs;
+}
+
+/**
+ * The same outputs through runWebGPUProgram only (for a backend whose internals the own pass
+ * cannot use): the input gradient, the per-chunk partial sums, then one combine per range
+ * gradient. Four dispatches, the inputs read twice; the same values.
+ */
+function gradientThroughPrograms(
+    backend: WebGPUBackend, args: KernelArgs, layout: TileLayout): TensorInfo[] {
+  const {range} = args;
+  const dx = inputGradient(backend, args, layout);
+  const inputs = gradientInputs(args).map(flat);
+  const tileUniforms = tileUniformValues(layout, args.attrs);
+  const partials = backend.runWebGPUProgram(
+      new RangeSumsProgram(layout, storedTypes(backend, inputs)), inputs, 'float32',
+      programUniforms(TILE_UNIFORMS, tileUniforms));
+  const [dMin, dMax] = [0, 1].map(sumIndex => withShape(backend.runWebGPUProgram(
+      new CombineSumsProgram(layout.channels), [partials], 'float32',
+      programUniforms([...TILE_UNIFORMS, ...SUM_INDEX_UNIFORMS], {...tileUniforms, sumIndex})),
+      range.shape));
+  backend.disposeData(partials.dataId);
+  return [dx, dMin, dMax];
 }
