@@ -18,31 +18,35 @@ const path = require('path');
 const {spawnSync} = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..');
-const WGSL_PROGRAMS = 'src/kernels/webgpu/fake_quant_webgpu_programs.ts';
-const WGSL_NUDGE = 'src/quant/nudge_wgsl.ts';
+const WGSL_GRADIENT = 'src/kernels/webgpu/fake_quant_grad_webgpu.ts';
+const WGSL_TILE = 'src/kernels/webgpu/tile_wgsl.ts';
+const WGSL_NUDGE = 'src/kernels/webgpu/nudge_wgsl.ts';
 const GLSL_GRADIENT = 'src/kernels/webgl/fake_quant_grad_gpu.ts';
 const GLSL_NUDGE = 'src/quant/nudge_glsl.ts';
 const WEBGPU_SPEC = 'test/webgpu/fake_quant.webgpu.ts';
+const WEBGPU_ADAPTER_SPEC = 'test/webgpu/adapter.webgpu.ts';
 const WEBGL_SPEC = 'test/browser/webgl_vars.spec.ts';
 const WEBGL_PER_CHANNEL_SPEC = 'test/browser/webgl_args_per_channel.spec.ts';
 
 /** {name, suite, spec, file, from, to}: `from` must occur exactly once in `file`. */
 const MUTANTS = [
   {name: 'wgsl-combine-drops-partial-0-above-8', suite: 'webgpu', spec: WEBGPU_SPEC,
-   file: WGSL_PROGRAMS, from: 'below = below + partials[o];',
-   to: 'below = below + select(partials[o], 0.0, chunk == 0u && params.tilesY > 8u);'},
+   file: WGSL_TILE, from: 'below = below + partials[o];',
+   to: 'below = below + select(partials[o], 0.0, chunk == 0u && uniforms.tilesY > 8u);'},
   {name: 'wgsl-combine-drops-partial-0-above-2', suite: 'webgpu', spec: WEBGPU_SPEC,
-   file: WGSL_PROGRAMS, from: 'above = above + partials[o + 1u];',
-   to: 'above = above + select(partials[o + 1u], 0.0, chunk == 0u && params.tilesY > 2u);'},
+   file: WGSL_TILE, from: 'above = above + partials[o + 1u];',
+   to: 'above = above + select(partials[o + 1u], 0.0, chunk == 0u && uniforms.tilesY > 2u);'},
   {name: 'wgsl-combine-tree-skips-a-level', suite: 'webgpu', spec: WEBGPU_SPEC,
-   file: WGSL_PROGRAMS, from: 'for (var s = ${COMBINE_WORKGROUP_SIZE / 2}u; s > 0u;',
-   to: 'for (var s = ${COMBINE_WORKGROUP_SIZE / 4}u; s > 0u;'},
-  {name: 'wgsl-fused-tree-stops-one-level-early', suite: 'webgpu', spec: WEBGPU_SPEC,
-   file: WGSL_PROGRAMS, from: '(${WORKGROUP_SIZE}u / params.tileChannels) / 2u; s > 0u;',
-   to: '(${WORKGROUP_SIZE}u / params.tileChannels) / 2u; s > 1u;'},
+   file: WGSL_TILE, from: 'fqSumRows(li, 1u, ${COMBINE_WORKGROUP_SIZE}u,',
+   to: 'fqSumRows(li, 1u, ${COMBINE_WORKGROUP_SIZE / 2}u,'},
+  {name: 'wgsl-tree-stops-one-level-early', suite: 'webgpu', spec: WEBGPU_SPEC,
+   file: WGSL_TILE, from: 'for (var s = rows / 2u; s > 0u;', to: 'for (var s = rows / 2u; s > 1u;'},
   {name: 'wgsl-partials-indexed-by-lane', suite: 'webgpu', spec: WEBGPU_SPEC,
-   file: WGSL_PROGRAMS, from: 'params.channels + tile.channel) * 2u;',
-   to: 'params.channels + tile.lx) * 2u;'},
+   file: WGSL_GRADIENT, from: 'uniforms.channels + tile.channel) * 2u;',
+   to: 'uniforms.channels + tile.lx) * 2u;'},
+  {name: 'wgsl-public-path-range-sums-swapped', suite: 'webgpu', spec: WEBGPU_ADAPTER_SPEC,
+   file: WGSL_GRADIENT, from: "select(totals.x, totals.y, ${uniform('sumIndex')} == 1u)",
+   to: "select(totals.x, totals.y, ${uniform('sumIndex')} == 0u)"},
   {name: 'wgsl-below-mask-inclusive', suite: 'webgpu', spec: WEBGPU_SPEC,
    file: WGSL_NUDGE, from: 'comparable && k < lo, comparable && k > hi',
    to: 'comparable && k <= lo, comparable && k > hi'},
