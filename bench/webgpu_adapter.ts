@@ -39,8 +39,8 @@ function cases(size: number): {cases: Case[], inputs: tf.Tensor[]} {
   const dy = tf.randomUniform([size / channels, channels], -1, 1, 'float32', 2);
   const min = tf.scalar(-1);
   const max = tf.scalar(1.5);
-  const mins = tf.fill([channels], -1);
-  const maxs = tf.fill([channels], 1.5);
+  const mins = tf.fill([channels], -1) as tf.Tensor1D;
+  const maxs = tf.fill([channels], 1.5) as tf.Tensor1D;
   return {
     inputs: [x, dy, min, max, mins, maxs],
     cases: [
