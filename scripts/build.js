@@ -250,6 +250,7 @@ async function main() {
   const noTypes = process.argv.includes('--no-types');
   const t0 = Date.now();
   fs.rmSync(DIST, {recursive: true, force: true});
+  await require('./build-wasm').buildWasm();  // src/kernels/wasm/wasm_binaries.ts from its source
 
   const common = {
     absWorkingDir: ROOT,

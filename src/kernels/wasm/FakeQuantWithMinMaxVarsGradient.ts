@@ -1,22 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import {FakeQuantWithMinMaxVarsGradient} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {wasmKernelConfig} from './wasm_util';
 
-import {FakeQuantWithMinMaxVarsGradient, type FakeQuantWithMinMaxVarsGradientAttrs, type FakeQuantWithMinMaxVarsGradientInputs} from '../../kernel_names';
-import {tensorRange, wasmFakeQuantGradient} from './wasm_util';
-
-/** Returns [backpropsWrtInput, backpropWrtMin, backpropWrtMax], all from one pass. */
-export function fakeQuantWithMinMaxVarsGradient(args: {
-  inputs: FakeQuantWithMinMaxVarsGradientInputs,
-  backend: BackendWasm,
-  attrs: FakeQuantWithMinMaxVarsGradientAttrs,
-}): TensorInfo[] {
-  const {inputs: {gradients, inputs: x, min, max}, backend, attrs} = args;
-  return wasmFakeQuantGradient(
-      backend, gradients!, x!, tensorRange(backend, min!, max!), min!.shape, attrs);
-}
-
-export const fakeQuantWithMinMaxVarsGradientConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxVarsGradient,
-  backendName: 'wasm',
-  kernelFunc: fakeQuantWithMinMaxVarsGradient as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxVarsGradientConfig = wasmKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxVarsGradient]);

@@ -1,22 +1,5 @@
-import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import {FakeQuantWithMinMaxVarsPerChannelGradient} from '../../kernel_names';
+import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
+import {wasmKernelConfig} from './wasm_util';
 
-import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs, type FakeQuantWithMinMaxVarsPerChannelGradientInputs} from '../../kernel_names';
-import {tensorRange, wasmFakeQuantGradient} from './wasm_util';
-
-/** Returns [backpropsWrtInput, backpropWrtMin [d], backpropWrtMax [d]], all from one pass. */
-export function fakeQuantWithMinMaxVarsPerChannelGradient(args: {
-  inputs: FakeQuantWithMinMaxVarsPerChannelGradientInputs,
-  backend: BackendWasm,
-  attrs: FakeQuantWithMinMaxVarsPerChannelGradientAttrs,
-}): TensorInfo[] {
-  const {inputs: {gradients, inputs: x, min, max}, backend, attrs} = args;
-  return wasmFakeQuantGradient(
-      backend, gradients!, x!, tensorRange(backend, min!, max!), min!.shape, attrs);
-}
-
-export const fakeQuantWithMinMaxVarsPerChannelGradientConfig: KernelConfig = {
-  kernelName: FakeQuantWithMinMaxVarsPerChannelGradient,
-  backendName: 'wasm',
-  kernelFunc: fakeQuantWithMinMaxVarsPerChannelGradient as unknown as KernelFunc,
-};
+export const fakeQuantWithMinMaxVarsPerChannelGradientConfig = wasmKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxVarsPerChannelGradient]);

@@ -1,155 +1,205 @@
 /**
- * Kernel bodies shared by the wasm kernels: the cpu kernels' loops (quant/fake_quant_impl.ts) run
- * on views of the wasm heap, and the results are written into outputs allocated on that heap;
- * large forward ops instead run TF's elementwise steps as the backend's own native (SIMD)
- * kernels. Bit-exact with the cpu backend. The backend is only imported as a type, so this
- * package never loads @tensorflow/tfjs-backend-wasm (an optional peer) itself.
+ * The wasm backend's body of every kernel: our own WebAssembly (wasm_modules.ts; SIMD, else
+ * scalar) reading the inputs and writing the outputs in place on the backend's heap, with the
+ * range nudged here once per channel (float32 steps, quant/nudge.ts) and passed in. Where no
+ * module instantiates, the cpu loops run on views of the heap. Bit-exact with the cpu backend;
+ * the SIMD range sums add in another order (see assembly/simd.ts). The backend is only imported
+ * as a type, so this package never loads @tensorflow/tfjs-backend-wasm (an optional peer) itself.
  */
-import {Add, ClipByValue, Floor, getKernel, Multiply, type NamedAttrMap, type NamedTensorInfoMap, RealDiv, Sub, type TensorInfo, util} from '@tensorflow/tfjs-core';
+import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import type {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
+import {fakeQuantForwardImpl, fakeQuantGradientImpl, fakeQuantInputGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
 import {isZeroRange, nudge, type NudgedRange, quantRange} from '../../quant/nudge';
+import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, rangeValues} from '../kernel_spec';
+import {type WasmKernels, wasmKernels} from './wasm_modules';
 
-/** The range of a kernel: min/max tensors (Vars, PerChannel) or attributes (Args). */
-export interface WasmRange {
+/** One kernel call: its inputs and freshly allocated outputs (dx or the forward, then dMin, dMax). */
+interface HeapCall {
+  backend: BackendWasm;
+  x: TensorInfo;
+  dy: TensorInfo|null;
+  outputs: TensorInfo[];
   mins: ArrayLike<number>;
   maxs: ArrayLike<number>;
+  attrs: FakeQuantAttrs;
+  form: LevelForm;
 }
 
-/** A new heap tensor holding `values`. Heap views are taken after the allocation (it may grow). */
-function heapOutput(backend: BackendWasm, shape: number[], values: Float32Array): TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  (backend.typedArrayFromHeap(out) as Float32Array).set(values);
-  return out;
+/** Per-channel parameter arrays (assembly/steps.ts PARAM_*), each `period` float32 entries. */
+const PARAM_ARRAYS = 5;
+/** Per-channel sums scratch in float32 slots: float64 below/above, float32 below/above lanes. */
+const SUM_SLOTS = 6;
+
+function heapView(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
-/**
- * New heap tensors of these shapes, and views of them and of `inputs`, all taken after the last
- * allocation (an allocation may grow the heap, which detaches earlier views): the loops then read
- * and write the heap directly.
- */
-function withHeapOutputs(
-    backend: BackendWasm, shapes: number[][], inputs: TensorInfo[]):
-    {outputs: TensorInfo[], outputViews: Float32Array[], inputViews: Float32Array[]} {
-  const outputs = shapes.map(shape => backend.makeOutput(shape, 'float32'));
-  const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-  return {outputs, outputViews: outputs.map(view), inputViews: inputs.map(view)};
+function offsetOf(backend: BackendWasm, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
 }
 
-export function tensorRange(backend: BackendWasm, min: TensorInfo, max: TensorInfo): WasmRange {
-  // Copies: the views would be detached if the heap grew while the loops allocate.
-  return {
-    mins: Float32Array.from(backend.typedArrayFromHeap(min)),
-    maxs: Float32Array.from(backend.typedArrayFromHeap(max)),
+function isForward(call: HeapCall): boolean {
+  return call.dy == null;
+}
+
+function hasRangeGradients(call: HeapCall): boolean {
+  return call.outputs.length === 3;
+}
+
+/** The nudged range of each channel; null where TF skips Nudge (min == max == 0). */
+function nudgedChannels({mins, maxs, attrs}: HeapCall): Array<NudgedRange|null> {
+  const range = quantRange(attrs.numBits, attrs.narrowRange);
+  return Array.from(mins, (min, c) => isZeroRange(min, maxs[c]) ? null : nudge(min, maxs[c], range));
+}
+
+/** The divide form's scale or the multiply form's inverse: what the level step applies. */
+function scaling(r: NudgedRange, form: LevelForm): number {
+  return form === 'divide' ? r.scale : r.invScale;
+}
+
+function runPerTensor({exports}: WasmKernels, call: HeapCall, r: NudgedRange): void {
+  const {backend, x, dy, outputs, form} = call;
+  const n = util.sizeFromShape(x.shape);
+  const [out, dMin, dMax] = outputs.map(t => offsetOf(backend, t));
+  if (isForward(call)) {
+    exports.forward(offsetOf(backend, x), out, n, r.nudgedMin, r.nudgedMax, scaling(r, form),
+                    r.quantZero, r.scale, +(form === 'divide'));
+  } else if (hasRangeGradients(call)) {
+    exports.gradient(offsetOf(backend, dy!), offsetOf(backend, x), out, n, r.nudgedMin,
+                     r.nudgedMax, dMin, dMax);
+  } else {
+    exports.inputGradient(offsetOf(backend, dy!), offsetOf(backend, x), out, n, r.nudgedMin,
+                          r.nudgedMax);
+  }
+}
+
+function greatestCommonDivisor(a: number, b: number): number {
+  return b === 0 ? a : greatestCommonDivisor(b, a % b);
+}
+
+/** Entries per parameter array: the channels, or with lanes a multiple of both (lanes never wrap). */
+function channelPeriod(channels: number, lanes: number): number {
+  return channels * lanes / greatestCommonDivisor(channels, lanes);
+}
+
+/** Writes the parameter arrays; zero-range channels get zeros (their outputs are set after). */
+function writeParams(
+    params: Float32Array, nudged: Array<NudgedRange|null>, period: number, form: LevelForm): void {
+  for (let entry = 0; entry < period; entry++) {
+    const r = nudged[entry % nudged.length];
+    if (r == null) continue;
+    const values = [r.nudgedMin, r.nudgedMax, scaling(r, form), r.quantZero, r.scale];
+    values.forEach((value, which) => params[which * period + entry] = value);
+  }
+}
+
+/** Channel c's sums: the float64 entry sums c, c + channels, ... added and rounded once. */
+function foldSums(
+    wide: Float64Array, period: number, channels: number, dMin: Float32Array,
+    dMax: Float32Array): void {
+  for (let c = 0; c < channels; c++) {
+    let below = 0;
+    let above = 0;
+    for (let entry = c; entry < period; entry += channels) {
+      below += wide[entry];
+      above += wide[period + entry];
+    }
+    dMin[c] = below;
+    dMax[c] = above;
+  }
+}
+
+function runPerChannel(
+    {exports, lanes}: WasmKernels, call: HeapCall, nudged: Array<NudgedRange|null>): void {
+  const {backend, x, dy, outputs, form} = call;
+  const n = util.sizeFromShape(x.shape);
+  const period = channelPeriod(nudged.length, lanes);
+  const sumSlots = isForward(call) ? 0 : SUM_SLOTS * period;
+  // Sums first: the scratch is 8-byte aligned, as their float64 view needs.
+  const scratch = backend.makeOutput([sumSlots + PARAM_ARRAYS * period], 'float32');
+  const scratchView = heapView(backend, scratch);
+  scratchView.fill(0);
+  writeParams(scratchView.subarray(sumSlots), nudged, period, form);
+  const sums = offsetOf(backend, scratch);
+  const params = sums + sumSlots * 4;
+  const out = offsetOf(backend, outputs[0]);
+  if (isForward(call)) {
+    exports.forwardChannels(offsetOf(backend, x), out, n, params, period, +(form === 'divide'));
+  } else {
+    exports.gradientChannels(offsetOf(backend, dy!), offsetOf(backend, x), out, n, params, period,
+                             sums);
+    const wide = new Float64Array(scratchView.buffer, sums, 2 * period);
+    foldSums(wide, period, nudged.length, heapView(backend, outputs[1]),
+             heapView(backend, outputs[2]));
+  }
+  backend.disposeData(scratch.dataId);
+}
+
+/** TF skips Nudge for min == max == 0: the forward is 0, dy passes through, the sums are 0. */
+function writeZeroRanges(call: HeapCall, nudged: Array<NudgedRange|null>): void {
+  const channels = nudged.length;
+  const [out, dMin, dMax] = call.outputs.map(t => heapView(call.backend, t));
+  const dy = call.dy == null ? null : heapView(call.backend, call.dy);
+  nudged.forEach((r, c) => {
+    if (r != null) return;
+    if (channels === 1) {
+      if (dy == null) out.fill(0); else out.set(dy);
+    } else {
+      for (let i = c; i < out.length; i += channels) out[i] = dy == null ? 0 : dy[i];
+    }
+    if (dMin != null) dMin[c] = dMax[c] = 0;
+  });
+}
+
+function runOnModule(kernels: WasmKernels, call: HeapCall): void {
+  const nudged = nudgedChannels(call);
+  if (nudged.length > 1) {
+    runPerChannel(kernels, call, nudged);
+  } else if (nudged[0] != null) {
+    runPerTensor(kernels, call, nudged[0]);
+  }
+  writeZeroRanges(call, nudged);
+}
+
+/** The fallback: the cpu loops on views of the heap, taken after the last allocation. */
+function runJsLoops({backend, x, dy, outputs, mins, maxs, attrs, form}: HeapCall): void {
+  const [out, dMin, dMax] = outputs.map(t => heapView(backend, t));
+  const xView = heapView(backend, x);
+  if (dy == null) {
+    fakeQuantForwardImpl(xView, mins, maxs, attrs, form, out);
+  } else if (dMin == null) {
+    fakeQuantInputGradientImpl(heapView(backend, dy), xView, mins, maxs, attrs, out);
+  } else {
+    fakeQuantGradientImpl(heapView(backend, dy), xView, mins, maxs, attrs,
+                          {backpropsWrtInput: out, backpropWrtMin: dMin, backpropWrtMax: dMax});
+  }
+}
+
+function outputShapes({outputs}: FakeQuantKernelSpec, {x, range}: KernelArgs): number[][] {
+  switch (outputs) {
+    case 'forward':
+    case 'inputGradient':
+      return [x.shape];
+    case 'inputAndRangeGradients':
+      return [x.shape, range.shape, range.shape];
+  }
+}
+
+function wasmBody(backend: BackendWasm, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
+  // Copies: an allocation may grow the heap, which detaches earlier views.
+  const {mins, maxs} =
+      rangeValues(args.range, info => Float32Array.from(heapView(backend, info)));
+  const outputs = outputShapes(spec, args).map(shape => backend.makeOutput(shape, 'float32'));
+  const call: HeapCall = {
+    backend, x: args.x, dy: args.dy, outputs, mins, maxs, attrs: args.attrs, form: spec.form,
   };
-}
-
-export function attrRange(attrs: {min: number, max: number}): WasmRange {
-  return {mins: [attrs.min], maxs: [attrs.max]};
-}
-
-/**
- * From this many elements a per-tensor forward op runs as native kernels (one SIMD pass each),
- * which beat the single JS loop there (about 5x at 1e6); below, the loop avoids their per-call
- * cost. PerChannel keeps the loop: the native clamp takes scalar bounds only, and the broadcasting
- * Minimum/Maximum kernels are slower than the loop.
- */
-export const NATIVE_FORWARD_MIN_SIZE = 1 << 15;
-
-export function wasmFakeQuant(
-    backend: BackendWasm, x: TensorInfo, range: WasmRange, attrs: FakeQuantAttrs,
-    form: LevelForm): TensorInfo {
-  const [min, max] = [range.mins[0], range.maxs[0]];
-  if (range.mins.length === 1 && util.sizeFromShape(x.shape) >= NATIVE_FORWARD_MIN_SIZE &&
-      !isZeroRange(min, max)) {
-    const r = nudge(min, max, quantRange(attrs.numBits, attrs.narrowRange));
-    if (suitsNativeClamp(r)) return nativeForward(backend, x, r, form);
-  }
-  const {outputs: [out], outputViews: [outView], inputViews: [xView]} =
-      withHeapOutputs(backend, [x.shape], [x]);
-  fakeQuantForwardImpl(xView, range.mins, range.maxs, attrs, form, outView);
-  return out;
-}
-
-/**
- * The native chain needs finite constants and a proper clamp: XNNPACK rejects a clamp whose lower
- * bound is not below its upper one (min > max nudges to such bounds) and outputs zeros. Every
- * other range keeps the loop, which handles all of them as TF does.
- */
-function suitsNativeClamp(r: NudgedRange): boolean {
-  return Object.values(r).every(Number.isFinite) && r.nudgedMin < r.nudgedMax;
-}
-
-function runNative(
-    backend: BackendWasm, kernelName: string, inputs: NamedTensorInfoMap,
-    attrs: NamedAttrMap = {}): TensorInfo {
-  return getKernel(kernelName, 'wasm')!.kernelFunc({inputs, backend, attrs}) as TensorInfo;
-}
-
-/**
- * TF's per-element steps, each one float32 operation as in TF's functor and so each one native
- * kernel: clamp to the nudged range (NaN stays NaN), subtract the nudged minimum, divide by the
- * scale (Vars) or multiply by its inverse (Args), subtract the zero point, add 0.5, floor,
- * multiply by the scale.
- */
-function nativeForward(
-    backend: BackendWasm, x: TensorInfo, r: NudgedRange, form: LevelForm): TensorInfo {
-  const scalar = (value: number) => heapOutput(backend, [], Float32Array.of(value));
-  const constants = {
-    lo: scalar(r.nudgedMin),
-    scaling: scalar(form === 'divide' ? r.scale : r.invScale),
-    quantZero: scalar(r.quantZero),
-    half: scalar(0.5),
-    scale: scalar(r.scale),
-  };
-  const steps: Array<(t: TensorInfo) => TensorInfo> = [
-    t => runNative(backend, ClipByValue, {x: t}, {clipValueMin: r.nudgedMin, clipValueMax: r.nudgedMax}),
-    t => runNative(backend, Sub, {a: t, b: constants.lo}),
-    t => runNative(backend, form === 'divide' ? RealDiv : Multiply, {a: t, b: constants.scaling}),
-    t => runNative(backend, Sub, {a: t, b: constants.quantZero}),
-    t => runNative(backend, Add, {a: t, b: constants.half}),
-    t => runNative(backend, Floor, {x: t}),
-    t => runNative(backend, Multiply, {a: t, b: constants.scale}),
-  ];
-  let current = x;
-  for (const step of steps) {
-    const next = step(current);
-    if (current !== x) backend.disposeData(current.dataId);
-    current = next;
-  }
-  for (const t of Object.values(constants)) backend.disposeData(t.dataId);
-  // The native clamp maps NaN to a bound where TF's std::min / std::max keep it: put NaN back.
-  const input = backend.typedArrayFromHeap(x);
-  const output = backend.typedArrayFromHeap(current);
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] !== input[i]) output[i] = NaN;
-  }
-  return current;
-}
-
-/** [backpropsWrtInput, backpropWrtMin, backpropWrtMax]; min/max gradients of `rangeShape`. */
-export function wasmFakeQuantGradient(
-    backend: BackendWasm, gradients: TensorInfo, x: TensorInfo, range: WasmRange,
-    rangeShape: number[], attrs: FakeQuantAttrs): TensorInfo[] {
-  const {outputs, outputViews: [dx, dMin, dMax], inputViews: [dyView, xView]} =
-      withHeapOutputs(backend, [x.shape, rangeShape, rangeShape], [gradients, x]);
-  fakeQuantGradientImpl(dyView, xView, range.mins, range.maxs, attrs,
-                        {backpropsWrtInput: dx, backpropWrtMin: dMin, backpropWrtMax: dMax});
+  const kernels = wasmKernels(backend);
+  if (kernels == null) runJsLoops(call); else runOnModule(kernels, call);
   return outputs;
 }
 
-/** Args' gradient: only the input gradient (the loop's range sums go to scratch arrays). */
-export function wasmFakeQuantInputGradient(
-    backend: BackendWasm, gradients: TensorInfo, x: TensorInfo, range: WasmRange,
-    attrs: FakeQuantAttrs): TensorInfo {
-  const {outputs: [out], outputViews: [dx], inputViews: [dyView, xView]} =
-      withHeapOutputs(backend, [x.shape], [gradients, x]);
-  const channels = range.mins.length;
-  fakeQuantGradientImpl(dyView, xView, range.mins, range.maxs, attrs, {
-    backpropsWrtInput: dx, backpropWrtMin: new Float32Array(channels),
-    backpropWrtMax: new Float32Array(channels),
-  });
-  return out;
+export function wasmKernelConfig(spec: FakeQuantKernelSpec) {
+  return kernelConfig<BackendWasm>(spec, 'wasm', wasmBody);
 }

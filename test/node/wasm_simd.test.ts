@@ -1,0 +1,226 @@
+/**
+ * Our own wasm kernels (src/kernels/wasm/assembly, built by scripts/build-wasm.js) on the wasm
+ * backend's heap, each path forced in turn (SIMD, scalar, the JS loops), against the float32
+ * reference (test/shared/reference.ts): the forward and the input gradient bit for bit (sign of
+ * zero included) at every size around the 4-lane remainder and the sum blocks, ties, bounds,
+ * NaN, infinities, -0, subnormals, 2..16 bits, narrow range, per-channel with 1..9 and more
+ * channels, zero ranges; the range sums exactly on the scalar and JS paths (the cpu kernels'
+ * order) and within float32 summation error on SIMD. Also: the heap growing during a call
+ * sequence, the shared-memory module on a shared memory, no tensor or heap data left behind,
+ * and the committed bytes being what the source builds to.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
+import {execFileSync} from 'child_process';
+import * as path from 'path';
+
+import {fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
+import {forceWasmKernelPath, type WasmKernelPath, wasmKernels} from '../../src/kernels/wasm/wasm_modules';
+import {simdSharedBase64} from '../../src/kernels/wasm/wasm_binaries';
+import {firstMismatch, sumsMismatch} from '../shared/compare';
+import {nextDown, nextUp} from '../shared/float32';
+import {mulberry32} from '../shared/random';
+import {type Problem, refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
+import {compareWithReference, type Op} from '../webgpu/backend_suite';
+
+const PATHS: WasmKernelPath[] = ['simd', 'scalar', 'js'];
+
+beforeAll(async () => {
+  expect(await tf.setBackend('wasm')).toBe(true);
+});
+
+afterEach(() => forceWasmKernelPath(null));
+
+function backend(): BackendWasm {
+  return tf.backend() as BackendWasm;
+}
+
+/**
+ * x with, per channel, ties of every kind of level, both nudged bounds and their neighbours,
+ * NaN, infinities, signed zeros and subnormals; dy in [-1, 1] with some -0, Inf and NaN.
+ */
+function problem(shape: number[], mins: number[], maxs: number[], numBits: number,
+                 narrowRange: boolean, seed: number, specialGradients = true): Problem {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const channels = mins.length;
+  const rand = mulberry32(seed);
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1e-39, -3e-39];
+  const x = Float32Array.from({length: size}, (_, i) => {
+    const c = i % channels;
+    const n = refNudge(mins[c], maxs[c], numBits, narrowRange);
+    const bound = rand() < 0.5 ? n.nudgedMin : n.nudgedMax;
+    const r = rand();
+    if (r < 0.1) return special[Math.floor(rand() * special.length)];
+    if (r < 0.2) return [bound, nextUp(bound), nextDown(bound)][Math.floor(rand() * 3)];
+    if (r < 0.5) return n.nudgedMin + (Math.floor(rand() * (2 ** numBits)) + 0.5) * n.scale;
+    return n.nudgedMin - n.scale * 3 + rand() * (n.nudgedMax - n.nudgedMin + 6 * n.scale);
+  });
+  const gradientSpecial = [-0, Infinity, -Infinity, NaN];
+  const dy = Float32Array.from({length: size}, () =>
+      specialGradients && rand() < 0.02 ? gradientSpecial[Math.floor(rand() * 4)] : rand() * 2 - 1);
+  return {shape, x, dy, mins, maxs, numBits, narrowRange};
+}
+
+async function expectReference(path: WasmKernelPath, cases: Array<[Op, Problem]>): Promise<void> {
+  forceWasmKernelPath(path);
+  for (const [op, p] of cases) {
+    const mismatch = await compareWithReference(op, p, path !== 'simd');
+    expect({path, op, shape: p.shape, mins: p.mins, mismatch})
+        .toEqual({path, op, shape: p.shape, mins: p.mins, mismatch: null});
+  }
+}
+
+/** Sizes around the 4 lanes, the 1024-element sum blocks and the former 32,768 switch. */
+const SIZES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 1023, 1024, 1025, 2047, 2049, 4095, 4097,
+               32767, 32768, 32769];
+
+describe('wasm modules', () => {
+  it('run the SIMD module by default, on the backend\'s own memory', () => {
+    const kernels = wasmKernels(backend());
+    expect(kernels?.path).toBe('simd');
+    expect(kernels?.lanes).toBe(4);
+  });
+
+  for (const path of PATHS) {
+    describe(`the ${path} path`, () => {
+      it('gives TF\'s results at every size around the remainders', async () => {
+        const cases: Array<[Op, Problem]> = SIZES.flatMap((n, k): Array<[Op, Problem]> => [
+          ['Vars', problem([n], [-2.3], [3.9], 8, false, 10 + k)],
+          ['Args', problem([n], [-1.1], [0.7], 16, true, 50 + k)],
+        ]);
+        await expectReference(path, cases);
+      });
+
+      it('gives TF\'s results for 2..16 bits, narrow range and odd ranges', async () => {
+        const ranges: Array<[number, number]> = [
+          [-2.3, 3.9], [0.5, 7], [-1e-3, 3e-3], [-1e4, 1e4], [0, 1], [-1, 0], [3, 1], [2, 2],
+          [-1e-40, 1e-40], [-3e38, 3e38], [0, 0], [-0, 0], [-Infinity, 1], [NaN, 1],
+        ];
+        const cases: Array<[Op, Problem]> = [];
+        for (let numBits = 2; numBits <= 16; numBits++) {
+          for (const narrowRange of [false, true]) {
+            const [min, max] = ranges[(numBits * 2 + +narrowRange) % ranges.length];
+            const seed = numBits * 2 + +narrowRange;
+            cases.push(['Vars', problem([101], [min], [max], numBits, narrowRange, seed)]);
+            if (Math.fround(min) < Math.fround(max)) {
+              cases.push(['Args', problem([99], [min], [max], numBits, narrowRange, seed)]);
+            }
+          }
+        }
+        await expectReference(path, cases);
+      });
+
+      it('gives TF\'s results per channel, 1..9 channels and more, zero ranges among them', async () => {
+        const cases: Array<[Op, Problem]> = [];
+        for (const channels of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 64, 257]) {
+          const mins = Array.from({length: channels}, (_, c) => c % 5 === 3 ? 0 : -1 - c * 0.37);
+          const maxs = Array.from({length: channels}, (_, c) => c % 5 === 3 ? 0 : 0.5 + c * 0.21);
+          for (const rows of [0, 1, 3, 257, 1031]) {
+            cases.push(['PerChannel', problem([rows, channels], mins, maxs, 2 + channels % 8 * 2,
+                                              channels % 2 === 0, channels * 1000 + rows)]);
+          }
+        }
+        await expectReference(path, cases);
+      });
+
+      it('leaves no tensor or heap data behind', () => {
+        forceWasmKernelPath(path);
+        const p = problem([1000, 7], [-1, -2, 0, -3, -1, -1, -1], [1, 2, 0, 3, 1, 1, 1], 8, false, 3);
+        const x = tf.tensor(p.x, p.shape);
+        const dy = tf.tensor(p.dy, p.shape);
+        const [min, max] = [tf.tensor1d(p.mins), tf.tensor1d(p.maxs)];
+        const step = () => {
+          const perChannel = fakeQuantWithMinMaxVarsPerChannelGradient(dy, x, min, max);
+          const perTensor = fakeQuantWithMinMaxVarsGradient(dy, x, tf.scalar(-1), tf.scalar(1));
+          tf.dispose([...Object.values(perChannel), ...Object.values(perTensor)]);
+        };
+        tf.tidy(step);
+        const before = {memory: tf.memory(), dataIds: backend().numDataIds()};
+        for (let i = 0; i < 3; i++) tf.tidy(step);
+        expect({memory: tf.memory(), dataIds: backend().numDataIds()}).toEqual(before);
+        tf.dispose([x, dy, min, max]);
+      });
+    });
+  }
+
+  it('add SIMD range sums within float32 summation error over long same-sign sums', async () => {
+    // 2^20 positive terms below and above: a sequential float32 sum per lane would stray past the
+    // tree bound here; blocks of 256 terms per lane, added in float64, stay well inside it.
+    const n = 1 << 20;
+    const rand = mulberry32(7);
+    const x = Float32Array.from({length: n}, () => rand() * 12 - 6);
+    const dy = Float32Array.from({length: n}, () => rand());
+    for (const [op, p] of [
+      ['Vars', {shape: [n], x, dy, mins: [-1], maxs: [1], numBits: 8, narrowRange: false}],
+      ['PerChannel', {shape: [n / 8, 8], x, dy, mins: [-1, -2, -3, -4, -1, -2, -3, -4],
+                      maxs: [1, 2, 3, 4, 1, 2, 3, 4], numBits: 8, narrowRange: false}],
+    ] as Array<[Op, Problem]>) {
+      await expectReference('simd', [[op, p]]);
+    }
+  });
+
+  it('keep working while the heap grows during a call sequence', async () => {
+    const memory = (backend().wasm as unknown as {asm: {memory: WebAssembly.Memory}}).asm.memory;
+    const kernels = wasmKernels(backend());
+    const start = memory.buffer.byteLength;
+    const held: tf.Tensor[] = [];
+    let n = 1 << 16;
+    // Each step holds a tensor as large as the heap so far, then runs calls whose inputs and
+    // outputs need more: the heap grows during the sequence, under the same module instance.
+    while (memory.buffer.byteLength < 4 * start) {
+      held.push(tf.zeros([memory.buffer.byteLength / 4]));
+      n *= 2;
+      await expectReference('simd', [
+        ['Vars', problem([n + 3], [-2], [2], 8, false, n)],
+        ['PerChannel', problem([n / 4 + 1, 3], [-1, 0, -5], [1, 0, 5], 4, true, n)],
+      ]);
+    }
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(4 * start);
+    expect(wasmKernels(backend())).toBe(kernels);
+    tf.dispose(held);
+  });
+
+  it('throw a clear error when a path is forced that cannot run', () => {
+    // A fake backend without a memory: no module can import it.
+    forceWasmKernelPath('scalar');
+    expect(() => wasmKernels({wasm: {}} as unknown as BackendWasm))
+        .toThrow(/the scalar wasm kernels cannot run .*forceWasmKernelPath\('scalar'\)/);
+    forceWasmKernelPath(null);
+    expect(wasmKernels({wasm: {}} as unknown as BackendWasm)).toBeNull();
+  });
+});
+
+describe('the shared-memory SIMD module (tfjs\'s threaded build)', () => {
+  it('imports a shared memory and gives TF\'s results on it', () => {
+    const memory = new WebAssembly.Memory({initial: 1, maximum: 65536, shared: true});
+    const bytes = Uint8Array.from(atob(simdSharedBase64), c => c.charCodeAt(0));
+    const {exports} = new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}});
+    const {forward, gradient} = exports as unknown as {
+      forward: (...args: number[]) => void, gradient: (...args: number[]) => void,
+    };
+    const p = problem([1001], [-2.3], [3.9], 8, false, 5);
+    const r = refNudge(-2.3, 3.9, 8, false);
+    const n = p.x.length;
+    const heap = new Float32Array(memory.buffer);
+    heap.set(p.x, 0);
+    heap.set(p.dy, n);
+    forward(0, 8 * n, n, r.nudgedMin, r.nudgedMax, r.scale, r.quantZero, r.scale, 1);
+    gradient(4 * n, 0, 12 * n, n, r.nudgedMin, r.nudgedMax, 16 * n, 16 * n + 4);
+    expect(firstMismatch(heap.subarray(2 * n, 3 * n), refFakeQuantVars(p.x, -2.3, 3.9, 8, false), true))
+        .toBeNull();
+    const ref = refFakeQuantVarsGradient(p.dy, p.x, -2.3, 3.9, 8, false);
+    expect(firstMismatch(heap.subarray(3 * n, 4 * n), ref.backpropsWrtInput, true)).toBeNull();
+    const terms = refRangeGradientTerms(p.dy, p.x, [-2.3], [3.9], 8, false);
+    expect(sumsMismatch(heap.subarray(4 * n, 4 * n + 1), [ref.backpropWrtMin], terms.below)).toBeNull();
+    expect(sumsMismatch(heap.subarray(4 * n + 1, 4 * n + 2), [ref.backpropWrtMax], terms.above)).toBeNull();
+  });
+});
+
+describe('the committed wasm bytes', () => {
+  it('are what scripts/build-wasm.js builds from the source', () => {
+    const script = path.join(__dirname, '../../scripts/build-wasm.js');
+    expect(() => execFileSync(process.execPath, [script, '--check'], {stdio: 'pipe', timeout: 120000}))
+        .not.toThrow();
+  }, 150000);
+});
