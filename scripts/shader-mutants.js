@@ -22,11 +22,12 @@ const WGSL_GRADIENT = 'src/kernels/webgpu/fake_quant_grad_webgpu.ts';
 const WGSL_TILE = 'src/kernels/webgpu/tile_wgsl.ts';
 const WGSL_NUDGE = 'src/kernels/webgpu/nudge_wgsl.ts';
 const GLSL_GRADIENT = 'src/kernels/webgl/fake_quant_grad_gpu.ts';
-const GLSL_NUDGE = 'src/quant/nudge_glsl.ts';
+const GLSL_NUDGE = 'src/kernels/webgl/nudge_glsl.ts';
 const WEBGPU_SPEC = 'test/webgpu/fake_quant.webgpu.ts';
 const WEBGPU_ADAPTER_SPEC = 'test/webgpu/adapter.webgpu.ts';
 const WEBGL_SPEC = 'test/browser/webgl_vars.spec.ts';
 const WEBGL_PER_CHANNEL_SPEC = 'test/browser/webgl_args_per_channel.spec.ts';
+const WEBGL_LAYOUT_SPEC = 'test/browser/webgl_nudge_layout.spec.ts';
 
 /** {name, suite, spec, file, from, to}: `from` must occur exactly once in `file`. */
 const MUTANTS = [
@@ -63,6 +64,11 @@ const MUTANTS = [
    to: 'for (int i = 0; i < ${windowRows} - 1; i++) {'},
   {name: 'glsl-below-mask-inclusive', suite: 'webgl', spec: WEBGL_SPEC,
    file: GLSL_NUDGE, from: 'vec2(v < r.nudgedMin ? 1.0 : 0.0,', to: 'vec2(v <= r.nudgedMin ? 1.0 : 0.0,'},
+  {name: 'glsl-nudge-writes-scale-and-invScale-swapped', suite: 'webgl', spec: WEBGL_LAYOUT_SPEC,
+   file: GLSL_NUDGE, from: "if (param == ${paramIndex('scale')}) return scale;",
+   to: "if (param == ${paramIndex('invScale')}) return scale;\n  if (param == ${paramIndex('scale')}) return invScale;"},
+  {name: 'glsl-packed-params-read-the-other-lane', suite: 'webgl', spec: WEBGL_LAYOUT_SPEC,
+   file: GLSL_NUDGE, from: '${texelName(i)}.${lanes[i % 2]}', to: '${texelName(i)}.${lanes[(i + 1) % 2]}'},
 ];
 
 /** What a mutant's copy of the project holds (node_modules is linked). */

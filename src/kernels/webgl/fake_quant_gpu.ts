@@ -1,8 +1,14 @@
+/**
+ * The fake-quant programs. Each takes the kernel's range as `channels` (range.channels: 1 per
+ * tensor) and `perChannel` (the spec's): per channel, the range tensors are [channels] vectors;
+ * per tensor, scalars, and the programs specialize (whole texels with one range, reduction windows
+ * along all texels). PerChannel with one channel keeps the per-channel programs.
+ */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
 import type {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantGlsl, NUDGE_PARAMS, nudgeGlsl} from '../../quant/nudge_glsl';
 import type {LevelForm} from '../../quant/fake_quant_impl';
+import {fakeQuantGlsl, NUDGE_PARAMS, nudgeGlsl} from './nudge_glsl';
 
 /**
  * How the elementwise and reduction programs see x (and dy): an unpacked flat [size] tensor
@@ -16,10 +22,10 @@ export function layoutShape(layout: ElementLayout): number[] {
 }
 
 /**
- * TF's Nudge per channel: a [channels, NUDGE_PARAMS.length] texture from the range tensors (scalars
- * or [channels]), computed on the GPU so the range never leaves it. Range tensors left packed by
- * an optimizer update are read packed, saving the unpack passes. With `packedOutput` the texture is
- * written packed, for the packed programs (which would otherwise pack it in a pass of its own).
+ * TF's Nudge per channel: a [channels, NUDGE_PARAMS.length] texture from the range tensors,
+ * computed on the GPU so the range never leaves it. Range tensors left packed by an optimizer
+ * update are read packed, saving the unpack passes. With `packedOutput` the texture is written
+ * packed, for the packed programs (which would otherwise pack it in a pass of its own).
  */
 export class NudgeProgram implements GPGPUProgram {
   variableNames = ['rangeMin', 'rangeMax'];
@@ -29,13 +35,12 @@ export class NudgeProgram implements GPGPUProgram {
   packedOutput: boolean;
 
   constructor(
-      channels: number|null, attrs: FakeQuantAttrs, webglVersion: number, packedRange: boolean,
-      packedOutput = false) {
-    const count = channels ?? 1;
-    this.outputShape = [count, NUDGE_PARAMS.length];
+      channels: number, perChannel: boolean, attrs: FakeQuantAttrs, webglVersion: number,
+      packedRange: boolean, packedOutput = false) {
+    this.outputShape = [channels, NUDGE_PARAMS.length];
     this.packedInputs = packedRange;
     this.packedOutput = packedOutput;
-    const read = (name: string) => channels == null ?
+    const read = (name: string) => !perChannel ?
         (packedRange ? `${name}().x` : `${name}()`) :
         (packedRange ? `laneOf(${name}(channel), channel)` : `${name}(channel)`);
     this.userCode = `
@@ -45,7 +50,7 @@ export class NudgeProgram implements GPGPUProgram {
         return index - (index / 2) * 2 == 0 ? texel.x : texel.y;
       }
       float param(int channel, int index) {
-        if (channel >= ${count}) return 0.0;  // the padding row of a packed output
+        if (channel >= ${channels}) return 0.0;  // the padding row of a packed output
         return nudgeParam(${read('getRangeMin')}, ${read('getRangeMax')}, index);
       }
       void main() {
@@ -60,9 +65,9 @@ export class NudgeProgram implements GPGPUProgram {
 }
 
 /** GLSL for the channel of flat element `index` (TF's flat_inner_dims view), or 0 per tensor. */
-export function channelGlsl(channels: number|null): string {
-  return channels == null ? 'int channelOf(int index) { return 0; }' :
-                            `int channelOf(int index) { return index - (index / ${channels}) * ${channels}; }`;
+export function channelGlsl(channels: number, perChannel: boolean): string {
+  return !perChannel ? 'int channelOf(int index) { return 0; }' :
+                       `int channelOf(int index) { return index - (index / ${channels}) * ${channels}; }`;
 }
 
 /**
@@ -81,11 +86,11 @@ export function nextLanesGlsl(
  * GLSL declaring the ranges of a packed texel's columns: r0 for lanes x, z (column `col`, even),
  * r1 for lanes y, w (column col + 1); both the one range when per tensor.
  */
-export function packedRangesGlsl(channels: number|null, col: string): string {
+export function packedRangesGlsl(perChannel: boolean, col: string): string {
   return `NudgedRange r0;
         NudgedRange r1;
-        nudgedRangePair(${channels == null ? '0' : col}, r0, r1);
-        ${channels == null ? 'r1 = r0;' : ''}`;
+        nudgedRangePair(${perChannel ? col : '0'}, r0, r1);
+        ${perChannel ? '' : 'r1 = r0;'}`;
 }
 
 /**
@@ -97,13 +102,13 @@ export function packedRangesGlsl(channels: number|null, col: string): string {
  * lanes past an odd edge are written 0, as tfjs's packed programs keep them.
  */
 export function elementwiseMainGlsl(
-    layout: ElementLayout, channels: number|null, inputs: string[],
+    layout: ElementLayout, channels: number, perChannel: boolean, inputs: string[],
     element: (values: string[], range: string) => string,
     texel?: (texels: string[], range: string) => string): string {
   const getter = (name: string) => `get${name.charAt(0).toUpperCase()}${name.slice(1)}`;
   if (!layout.packed) {
     return `
-      ${channelGlsl(channels)}
+      ${channelGlsl(channels, perChannel)}
       void main() {
         int index = getOutputCoords();
         NudgedRange r = nudgedRange(channelOf(index));
@@ -111,7 +116,7 @@ export function elementwiseMainGlsl(
       }
     `;
   }
-  if (texel != null && channels != null) throw new Error('a texel function is per tensor only');
+  if (texel != null && perChannel) throw new Error('a texel function is per tensor only');
   const texels = inputs.map(name => `${name}Texel`);
   const lanes = ['x', 'y', 'z', 'w'].map(
       (l, i) => element(texels.map(t => `${t}.${l}`), i % 2 === 0 ? 'r0' : 'r1'));
@@ -120,7 +125,7 @@ export function elementwiseMainGlsl(
       void main() {
         ivec3 rc = getOutputCoords();
         ${inputs.map(name => `vec4 ${name}Texel = ${getter(name)}(rc.x, rc.y, rc.z);`).join('\n')}
-        ${packedRangesGlsl(channels, 'rc.z')}
+        ${packedRangesGlsl(perChannel, 'rc.z')}
         bool nextRow = ${nextRow};
         bool nextCol = ${nextCol};
         ${texel != null ?
@@ -141,17 +146,20 @@ export class FakeQuantProgram implements GPGPUProgram {
   packedInputs: boolean;
   packedOutput: boolean;
 
-  constructor(layout: ElementLayout, channels: number|null, form: LevelForm, webglVersion: number) {
+  constructor(
+      layout: ElementLayout, channels: number, perChannel: boolean, form: LevelForm,
+      webglVersion: number) {
     this.outputShape = layoutShape(layout);
     this.packedInputs = this.packedOutput = layout.packed;
     const quantize = form === 'divide' ? 'fakeQuantDivideElement' : 'fakeQuantMultiplyElement';
     // Vars (divide, per tensor) quantizes a texel at once: see fakeQuantDivideTexel.
-    const texel = form === 'divide' && channels == null ?
+    const texel = form === 'divide' && !perChannel ?
         ([x]: string[], r: string) => `fakeQuantDivideTexel(${x}, ${r})` :
         undefined;
     this.userCode = `
       ${fakeQuantGlsl(webglVersion, layout.packed)}
-      ${elementwiseMainGlsl(layout, channels, ['x'], ([x], r) => `${quantize}(${x}, ${r})`, texel)}
+      ${elementwiseMainGlsl(layout, channels, perChannel, ['x'],
+                            ([x], r) => `${quantize}(${x}, ${r})`, texel)}
     `;
   }
 }

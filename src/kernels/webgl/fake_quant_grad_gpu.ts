@@ -1,7 +1,7 @@
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 
-import {fakeQuantGlsl} from '../../quant/nudge_glsl';
 import {type ElementLayout, elementwiseMainGlsl, layoutShape, nextLanesGlsl, packedRangesGlsl} from './fake_quant_gpu';
+import {fakeQuantGlsl} from './nudge_glsl';
 
 /** dx = gradients * inRange(x): TF multiplies by the 0/1 mask, so NaN and -0 behave as in TF. */
 export class FakeQuantInputGradientProgram implements GPGPUProgram {
@@ -11,12 +11,13 @@ export class FakeQuantInputGradientProgram implements GPGPUProgram {
   packedInputs: boolean;
   packedOutput: boolean;
 
-  constructor(layout: ElementLayout, channels: number|null, webglVersion: number) {
+  constructor(
+      layout: ElementLayout, channels: number, perChannel: boolean, webglVersion: number) {
     this.outputShape = layoutShape(layout);
     this.packedInputs = this.packedOutput = layout.packed;
     this.userCode = `
       ${fakeQuantGlsl(webglVersion, layout.packed)}
-      ${elementwiseMainGlsl(layout, channels, ['gradients', 'x'],
+      ${elementwiseMainGlsl(layout, channels, perChannel, ['gradients', 'x'],
                             ([g, x], r) => `inputGradientElement(${g}, ${x}, ${r})`)}
     `;
   }
@@ -74,29 +75,29 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
   packedOutput = true;
   partials: PartialsLayout;
 
-  constructor(layout: ElementLayout, channels: number|null, webglVersion: number) {
+  constructor(
+      layout: ElementLayout, channels: number, perChannel: boolean, webglVersion: number) {
     this.packedInputs = layout.packed;
     const glsl = fakeQuantGlsl(webglVersion, layout.packed);
     if (!layout.packed) {
-      const width = channels ?? 1;
-      const rows = layout.size / width;
+      const rows = layout.size / channels;
       const windowRows = windowLength(rows);
       const windows = Math.ceil(rows / windowRows);
-      this.partials = {windows, stride: 2 * width, step: 2};
-      this.outputShape = [2, 2 * windows * width];
+      this.partials = {windows, stride: 2 * channels, step: 2};
+      this.outputShape = [2, 2 * windows * channels];
       this.userCode = `
         ${glsl}
         void main() {
           int j = getOutputCoords().y / 2;
-          int window = j / ${width};
-          int channel = j - window * ${width};
+          int window = j / ${channels};
+          int channel = j - window * ${channels};
           NudgedRange r = nudgedRange(channel);
           vec2 sums = vec2(0.0);
           if (!r.zeroRange) {
             for (int i = 0; i < ${windowRows}; i++) {
               int row = window * ${windowRows} + i;
               if (row >= ${rows}) break;
-              int index = row * ${width} + channel;
+              int index = row * ${channels} + channel;
               sums += getGradients(index) * belowAndAboveNudgedRange(getX(index), r);
             }
           }
@@ -108,7 +109,6 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
     const [batch, rows, cols] = layout.shape;
     const texelRows = Math.ceil(rows / 2);  // per batch
     const texelCols = Math.ceil(cols / 2);
-    const perChannel = channels != null;
     // Per channel a window runs down one texel column; per tensor along all texels in order.
     const count = perChannel ? batch * texelRows : batch * texelRows * texelCols;
     const length = windowLength(count);
@@ -143,7 +143,7 @@ export class FakeQuantRangeGradientPartialsProgram implements GPGPUProgram {
         int texelRow = ${perChannel ? 'first' : `first / ${texelCols}`};
         int b = texelRow / ${texelRows};
         int rowPair = texelRow - b * ${texelRows};
-        ${packedRangesGlsl(channels, '2 * texelCol')}
+        ${packedRangesGlsl(perChannel, '2 * texelCol')}
         vec4 sums = vec4(0.0);
         for (int i = 0; i < ${length}; i++) {
           if (first + i >= ${count}) break;

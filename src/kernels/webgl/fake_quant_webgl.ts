@@ -1,32 +1,64 @@
-/** Kernel bodies shared by the webgl kernels: each kernel file only picks its range and form. */
+/**
+ * The webgl body of every kernel: its spec (kernel_spec.ts) says the form, per-tensor or
+ * per-channel, and which outputs; the programs are fake_quant_gpu.ts and fake_quant_grad_gpu.ts.
+ */
 import {env, getKernel, type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import type {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
+import {computeOnCpu} from '../cpu_compute';
+import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, type KernelRange, rangeTensors} from '../kernel_spec';
 import {type ElementLayout, FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
 import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalsProgram} from './fake_quant_grad_gpu';
 import {cpuValues, disposeAll, flatUnpacked, MAX_PACKED_RANK, packedView, shapeAs3D, storage, warnOnceIfHalfFloat, webglVersion, withShape} from './webgl_util';
 
-/** Range tensors: scalars (channels null) or [channels] vectors for PerChannel. */
-export interface WebGLRange {
-  min: TensorInfo;
-  max: TensorInfo;
-  channels: number|null;
+/** The kernel `spec` on the webgl backend. */
+export function webglKernelConfig(spec: FakeQuantKernelSpec) {
+  return kernelConfig<MathBackendWebGL>(spec, 'webgl', webglKernel);
 }
 
-/** Args' attribute range as two CPU scalars (uploaded as uniforms); the caller disposes them. */
-export function attrRange(
-    backend: MathBackendWebGL, attrs: {min: number, max: number}): WebGLRange {
-  return {
-    min: backend.makeTensorInfo([], 'float32', Float32Array.of(attrs.min)),
-    max: backend.makeTensorInfo([], 'float32', Float32Array.of(attrs.max)),
-    channels: null,
-  };
+function webglKernel(
+    backend: MathBackendWebGL, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
+  const {x, dy, range} = args;
+  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, spec, x, range);
+  const inputs = [...(dy != null ? [dy] : []), x, ...rangeTensors(range)];
+  if (backend.shouldExecuteOnCPU(inputs)) {
+    return computeOnCpu(spec, args, info => cpuValues(backend, info))
+        .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values));
+  }
+  warnOnceIfHalfFloat();
+  const {min, max, uploaded} = rangeTextures(backend, range);
+  const outputs = dy == null ?
+      [webglFakeQuant(backend, x, min, max, args, spec)] :
+      webglFakeQuantGradient(backend, dy, x, min, max, args, spec);
+  disposeAll(backend, uploaded);
+  return outputs;
 }
 
-function rangeInputs(range: WebGLRange): TensorInfo[] {
-  return [range.min, range.max];
+/** The outputs of an empty x: no elements, and range gradients of 0. */
+function emptyOutputs(
+    backend: MathBackendWebGL, spec: FakeQuantKernelSpec, x: TensorInfo,
+    range: KernelRange): TensorInfo[] {
+  const outputs = [backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0))];
+  if (spec.outputs === 'inputAndRangeGradients') {
+    for (let i = 0; i < 2; i++) {
+      outputs.push(backend.makeTensorInfo(
+          range.shape, 'float32', new Float32Array(util.sizeFromShape(range.shape))));
+    }
+  }
+  return outputs;
+}
+
+/**
+ * The range as the NudgeProgram's two inputs: the min/max tensors, or Args' attributes as two CPU
+ * scalars (uploaded as uniforms), which the caller disposes (`uploaded`).
+ */
+function rangeTextures(backend: MathBackendWebGL, range: KernelRange):
+    {min: TensorInfo, max: TensorInfo, uploaded: TensorInfo[]} {
+  if (range.from === 'tensors') return {min: range.min, max: range.max, uploaded: []};
+  const min = backend.makeTensorInfo([], 'float32', Float32Array.of(range.min));
+  const max = backend.makeTensorInfo([], 'float32', Float32Array.of(range.max));
+  return {min, max, uploaded: [min, max]};
 }
 
 /**
@@ -34,12 +66,12 @@ function rangeInputs(range: WebGLRange): TensorInfo[] {
  * packed programs.
  */
 function nudgeParams(
-    backend: MathBackendWebGL, range: WebGLRange, attrs: FakeQuantAttrs,
-    layout: ElementLayout): TensorInfo {
-  const packedRange = rangeInputs(range).every(t => backend.texData.get(t.dataId).isPacked);
+    backend: MathBackendWebGL, min: TensorInfo, max: TensorInfo, channels: number,
+    perChannel: boolean, attrs: FakeQuantAttrs, layout: ElementLayout): TensorInfo {
+  const packedRange = [min, max].every(t => backend.texData.get(t.dataId).isPacked);
   return backend.runWebGLProgram(
-      new NudgeProgram(range.channels, attrs, webglVersion(), packedRange, layout.packed),
-      rangeInputs(range), 'float32', undefined, /* preventEagerUnpackingOfOutput */ layout.packed);
+      new NudgeProgram(channels, perChannel, attrs, webglVersion(), packedRange, layout.packed),
+      [min, max], 'float32', undefined, /* preventEagerUnpackingOfOutput */ layout.packed);
 }
 
 /**
@@ -69,48 +101,16 @@ function asLayout(
 }
 
 /** Two programs: the nudge, then the elementwise quantization. */
-export function webglFakeQuant(
-    backend: MathBackendWebGL, x: TensorInfo, range: WebGLRange, attrs: FakeQuantAttrs,
-    form: LevelForm): TensorInfo {
-  const size = util.sizeFromShape(x.shape);
-  if (size === 0) return backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
-  if (backend.shouldExecuteOnCPU([x, ...rangeInputs(range)])) {
-    const values = fakeQuantForwardImpl(
-        cpuValues(backend, x), cpuValues(backend, range.min), cpuValues(backend, range.max), attrs,
-        form);
-    return backend.makeTensorInfo(x.shape, 'float32', values);
-  }
-  warnOnceIfHalfFloat();
+function webglFakeQuant(
+    backend: MathBackendWebGL, x: TensorInfo, min: TensorInfo, max: TensorInfo,
+    {range, attrs}: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo {
   const layout = elementLayout(backend, [x], x.shape);
-  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs, layout)];
+  const temps = [nudgeParams(backend, min, max, range.channels, spec.perChannel, attrs, layout)];
   const out = backend.runWebGLProgram(
-      new FakeQuantProgram(layout, range.channels, form, webglVersion()),
+      new FakeQuantProgram(layout, range.channels, spec.perChannel, spec.form, webglVersion()),
       [asLayout(backend, x, layout, temps), temps[0]], 'float32');
   disposeAll(backend, temps);
   return withShape(out, x.shape);
-}
-
-function cpuGradient(
-    backend: MathBackendWebGL, gradients: TensorInfo, x: TensorInfo, range: WebGLRange,
-    attrs: FakeQuantAttrs): TensorInfo[] {
-  const grads = fakeQuantGradientImpl(
-      cpuValues(backend, gradients), cpuValues(backend, x), cpuValues(backend, range.min),
-      cpuValues(backend, range.max), attrs);
-  return [
-    backend.makeTensorInfo(x.shape, 'float32', grads.backpropsWrtInput),
-    backend.makeTensorInfo(range.min.shape, 'float32', grads.backpropWrtMin),
-    backend.makeTensorInfo(range.max.shape, 'float32', grads.backpropWrtMax),
-  ];
-}
-
-function emptyGradient(
-    backend: MathBackendWebGL, x: TensorInfo, range: WebGLRange): TensorInfo[] {
-  const zeros = () => new Float32Array(util.sizeFromShape(range.min.shape));
-  return [
-    backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0)),
-    backend.makeTensorInfo(range.min.shape, 'float32', zeros()),
-    backend.makeTensorInfo(range.max.shape, 'float32', zeros()),
-  ];
 }
 
 /** Elements [begin, begin + size) of an unpacked flat tensor: tfjs's Slice shares the texture. */
@@ -126,9 +126,10 @@ function shallowSlice(
  */
 function rangeGradients(
     backend: MathBackendWebGL, programInputs: TensorInfo[], layout: ElementLayout,
-    range: WebGLRange): TensorInfo[] {
-  const channels = range.channels ?? 1;
-  const program = new FakeQuantRangeGradientPartialsProgram(layout, range.channels, webglVersion());
+    range: KernelRange, perChannel: boolean): TensorInfo[] {
+  const {channels} = range;
+  const program =
+      new FakeQuantRangeGradientPartialsProgram(layout, channels, perChannel, webglVersion());
   const partials = backend.runWebGLProgram(
       program, programInputs, 'float32', undefined, /* preventEagerUnpackingOfOutput */ true);
   const totals = backend.runWebGLProgram(
@@ -136,37 +137,29 @@ function rangeGradients(
   const below = shallowSlice(backend, totals, 0, channels);
   const above = shallowSlice(backend, totals, channels, channels);
   disposeAll(backend, [partials, totals]);
-  return [withShape(below, range.min.shape), withShape(above, range.max.shape)];
+  return [withShape(below, range.shape), withShape(above, range.shape)];
 }
 
 /**
- * [backpropsWrtInput, backpropWrtMin, backpropWrtMax] in four programs whatever the size (nudge,
- * input gradient, partial sums, totals), or only [backpropsWrtInput] (two programs) when
- * `withRangeGradients` is false (Args).
+ * The spec's gradients: [backpropsWrtInput, backpropWrtMin, backpropWrtMax] in four programs
+ * whatever the size (nudge, input gradient, partial sums, totals), or [backpropsWrtInput] alone in
+ * two (Args).
  */
-export function webglFakeQuantGradient(
-    backend: MathBackendWebGL, gradients: TensorInfo, x: TensorInfo, range: WebGLRange,
-    attrs: FakeQuantAttrs, withRangeGradients: boolean): TensorInfo[] {
-  const size = util.sizeFromShape(x.shape);
-  const all = size === 0 ? emptyGradient(backend, x, range) :
-      backend.shouldExecuteOnCPU([gradients, x, ...rangeInputs(range)]) ?
-                           cpuGradient(backend, gradients, x, range, attrs) :
-                           null;
-  if (all != null) {
-    if (!withRangeGradients) disposeAll(backend, all.splice(1));
-    return all;
-  }
-  warnOnceIfHalfFloat();
-  const layout = elementLayout(backend, [gradients, x], x.shape);
-  const temps: TensorInfo[] = [nudgeParams(backend, range, attrs, layout)];
+function webglFakeQuantGradient(
+    backend: MathBackendWebGL, dy: TensorInfo, x: TensorInfo, min: TensorInfo, max: TensorInfo,
+    {range, attrs}: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
+  const layout = elementLayout(backend, [dy, x], x.shape);
+  const temps = [nudgeParams(backend, min, max, range.channels, spec.perChannel, attrs, layout)];
   const programInputs = [
-    asLayout(backend, gradients, layout, temps), asLayout(backend, x, layout, temps), temps[0],
+    asLayout(backend, dy, layout, temps), asLayout(backend, x, layout, temps), temps[0],
   ];
   const dx = backend.runWebGLProgram(
-      new FakeQuantInputGradientProgram(layout, range.channels, webglVersion()), programInputs,
-      'float32');
+      new FakeQuantInputGradientProgram(layout, range.channels, spec.perChannel, webglVersion()),
+      programInputs, 'float32');
   const outputs = [withShape(dx, x.shape)];
-  if (withRangeGradients) outputs.push(...rangeGradients(backend, programInputs, layout, range));
+  if (spec.outputs === 'inputAndRangeGradients') {
+    outputs.push(...rangeGradients(backend, programInputs, layout, range, spec.perChannel));
+  }
   disposeAll(backend, temps);
   return outputs;
 }

@@ -10,7 +10,7 @@
  * The nudge runs once per call in a tiny program (NudgeProgram) that writes NUDGE_PARAMS values per
  * channel; the elementwise programs read them, so no fragment repeats the three exact divisions.
  */
-import {quantRange} from './nudge';
+import {quantRange} from '../../quant/nudge';
 
 const EXACT_DIVISION_GLSL = `
 float divRN(float a, float b) {
@@ -45,8 +45,19 @@ const HARDWARE_DIVISION_GLSL = `
 float divRN(float a, float b) { return a / b; }
 `;
 
-/** Layout of one channel's row in the nudge-parameter texture written by NudgeProgram. */
-export const NUDGE_PARAMS = ['nudgedMin', 'nudgedMax', 'scale', 'invScale', 'quantZero', 'zeroRange'];
+/**
+ * Layout of one channel's row in the nudge-parameter texture written by NudgeProgram: the fields
+ * of GLSL's NudgedRange, in texture-column and struct order. Every index in the GLSL below comes
+ * from this list (zeroRange is stored as 1.0 / 0.0), so reordering it reorders both sides.
+ */
+export const NUDGE_PARAMS = ['nudgedMin', 'nudgedMax', 'scale', 'invScale', 'quantZero', 'zeroRange'] as const;
+
+export type NudgeParam = typeof NUDGE_PARAMS[number];
+
+/** The texture column of a nudge parameter. */
+export function paramIndex(param: NudgeParam): number {
+  return NUDGE_PARAMS.indexOf(param);
+}
 
 /** Nudge (for NudgeProgram): TF's float32 steps with exact divisions. */
 export function nudgeGlsl(numBits: number, narrowRange: boolean, webglVersion: number): string {
@@ -64,63 +75,82 @@ float roundHalfAwayFromZero(float v) {
   return v < 0.0 ? -rounded : rounded;
 }
 
-// The value of NUDGE_PARAMS[param] for the range [lo, hi].
+// The value of NUDGE_PARAMS[param] for the range [lo, hi] (quantZero when no other matches).
 float nudgeParam(float lo, float hi, int param) {
-  if (param == 5) return (lo == 0.0 && hi == 0.0) ? 1.0 : 0.0;
+  if (param == ${paramIndex('zeroRange')}) return (lo == 0.0 && hi == 0.0) ? 1.0 : 0.0;
   float steps = QUANT_MAX - QUANT_MIN;
   float width = hi - lo;
   float scale = divRN(width, steps);
   float invScale = divRN(steps, width);
-  if (param == 2) return scale;
-  if (param == 3) return invScale;
+  if (param == ${paramIndex('scale')}) return scale;
+  if (param == ${paramIndex('invScale')}) return invScale;
   float zeroPointFromMin = QUANT_MIN - divRN(lo, scale);
   float zeroPoint = zeroPointFromMin < QUANT_MIN ? QUANT_MIN :
       (zeroPointFromMin > QUANT_MAX ? QUANT_MAX : roundHalfAwayFromZero(zeroPointFromMin));
   float nudgedMin = (QUANT_MIN - zeroPoint) * scale;
-  if (param == 0) return nudgedMin;
-  if (param == 1) return (QUANT_MAX - zeroPoint) * scale;
+  if (param == ${paramIndex('nudgedMin')}) return nudgedMin;
+  if (param == ${paramIndex('nudgedMax')}) return (QUANT_MAX - zeroPoint) * scale;
   return floor(-nudgedMin * invScale + 0.5);
 }
 `;
 }
 
+/** zeroRange is a bool of NudgedRange, stored as 1.0 / 0.0; the other fields are floats. */
+function isFlag(param: NudgeParam): boolean {
+  return param === 'zeroRange';
+}
+
+/** A stored parameter as its NudgedRange field. */
+function fieldValue(param: NudgeParam, stored: string): string {
+  return isFlag(param) ? `${stored} == 1.0` : stored;
+}
+
+const NUDGED_RANGE_STRUCT_GLSL = `struct NudgedRange {
+${NUDGE_PARAMS.map(param => `  ${isFlag(param) ? 'bool' : 'float'} ${param};`).join('\n')}
+};`;
+
 const UNPACKED_PARAMS_GLSL = `
 NudgedRange nudgedRange(int channel) {
-  return NudgedRange(getParams(channel, 0), getParams(channel, 1), getParams(channel, 2),
-                     getParams(channel, 3), getParams(channel, 4), getParams(channel, 5) == 1.0);
+  return NudgedRange(${
+    NUDGE_PARAMS.map(param => fieldValue(param, `getParams(channel, ${paramIndex(param)})`))
+        .join(', ')});
 }
 `;
+
+/** The packed texel holding columns (2k, 2k + 1), k = floor(index / 2): p01, p23, ... */
+function texelName(index: number): string {
+  const first = index - index % 2;
+  return `p${first}${first + 1}`;
+}
+
+/** NudgedRange of the texel rows' first (lanes x, y) or second (z, w) channel. */
+function packedRangeGlsl(lanes: [string, string]): string {
+  return `NudgedRange(${
+      NUDGE_PARAMS.map((param, i) => fieldValue(param, `${texelName(i)}.${lanes[i % 2]}`)).join(', ')})`;
+}
 
 // A packed texel (r, c) holds (r, c) in x, (r, c + 1) in y, (r + 1, c) in z, (r + 1, c + 1) in w.
 const PACKED_PARAMS_GLSL = `
 void nudgedRangePair(int channel, out NudgedRange first, out NudgedRange second) {
-  vec4 p01 = getParams(channel, 0);
-  vec4 p23 = getParams(channel, 2);
-  vec4 p45 = getParams(channel, 4);
-  first = NudgedRange(p01.x, p01.y, p23.x, p23.y, p45.x, p45.y == 1.0);
-  second = NudgedRange(p01.z, p01.w, p23.z, p23.w, p45.z, p45.w == 1.0);
+${Array.from({length: Math.ceil(NUDGE_PARAMS.length / 2)},
+             (_, k) => `  vec4 ${texelName(2 * k)} = getParams(channel, ${2 * k});`).join('\n')}
+  first = ${packedRangeGlsl(['x', 'y'])};
+  second = ${packedRangeGlsl(['z', 'w'])};
 }
 `;
 
 /**
  * Quantization helpers over the parameter texture `params` ([channels, NUDGE_PARAMS.length]).
- * Unpacked, `nudgedRange(channel)` reads one channel; packed (`packedParams`, NUDGE_PARAMS.length
- * is even), `nudgedRangePair(channel, first, second)` reads channels `channel` (even) and
- * `channel + 1` from three texels.
+ * Unpacked, `nudgedRange(channel)` reads one channel; packed (`packedParams`),
+ * `nudgedRangePair(channel, first, second)` reads channels `channel` (even) and `channel + 1`
+ * from the texels of their two rows.
  * Vars' per-element division uses the hardware quotient and redoes it exactly only where it lands
  * within a few ulps of a rounding boundary, the only place where the two can disagree.
  */
 export function fakeQuantGlsl(webglVersion: number, packedParams = false): string {
   return `
 ${webglVersion === 2 ? EXACT_DIVISION_GLSL : HARDWARE_DIVISION_GLSL}
-struct NudgedRange {
-  float nudgedMin;
-  float nudgedMax;
-  float scale;
-  float invScale;
-  float quantZero;
-  bool zeroRange;
-};
+${NUDGED_RANGE_STRUCT_GLSL}
 ${packedParams ? PACKED_PARAMS_GLSL : UNPACKED_PARAMS_GLSL}
 
 // std::max(std::min(v, nudgedMax), nudgedMin): NaN stays NaN (GLSL min/max leave NaN undefined).
