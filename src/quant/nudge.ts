@@ -1,7 +1,7 @@
 /**
  * TensorFlow's quantization range and Nudge (tensorflow/core/kernels/fake_quant_ops_functor.h),
  * in float32: every arithmetic step is rounded with Math.fround, in TF's order. Every backend takes
- * its constants and step order from here (the GLSL emulation lives in nudge_glsl.ts).
+ * its constants and step order from here (the GLSL emulation lives in kernels/webgl/nudge_glsl.ts).
  */
 const f32 = Math.fround;
 
