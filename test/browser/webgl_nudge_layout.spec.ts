@@ -21,7 +21,8 @@ const MINS = [-1, 0, 0.3, -5, -2.7];
 const MAXS = [2, 0, 7.1, -0.5, 3.3];
 
 /** The fields in an order of this test's own, unrelated to the layout's. */
-const FIELDS: NudgeParam[] = ['quantZero', 'invScale', 'zeroRange', 'nudgedMax', 'scale', 'nudgedMin'];
+const FIELDS: NudgeParam[] =
+    ['quantZero', 'invScale', 'zeroRange', 'nudgedMax', 'scale', 'nudgedMin'];
 
 type TensorInfo = {dataId: object, shape: number[], dtype: 'float32'};
 
@@ -85,7 +86,8 @@ function fieldsOf(c: number): NudgeParam[] {
  * nudgedRangePair.
  */
 function fieldsProgram(channels: number, packedParams: boolean): GPGPUProgram {
-  const value = (field: NudgeParam) => field === 'zeroRange' ? '(r.zeroRange ? 1.0 : 0.0)' : `r.${field}`;
+  const value = (field: NudgeParam) =>
+      field === 'zeroRange' ? '(r.zeroRange ? 1.0 : 0.0)' : `r.${field}`;
   const read = packedParams ?
       `NudgedRange first;
         NudgedRange second;
@@ -105,7 +107,8 @@ function fieldsProgram(channels: number, packedParams: boolean): GPGPUProgram {
         int channel = rc.x;
         ${read}
         float result = 0.0;
-        ${FIELDS.map((field, i) => `if (rc.y == ${i}) result = ${value(field)};`).join('\n        ')}
+        ${FIELDS.map((field, i) => `if (rc.y == ${i}) result = ${value(field)};`)
+              .join('\n        ')}
         setOutput(result);
       }
     `,

@@ -50,7 +50,8 @@ float divRN(float a, float b) { return a / b; }
  * of GLSL's NudgedRange, in texture-column and struct order. Every index in the GLSL below comes
  * from this list (zeroRange is stored as 1.0 / 0.0), so reordering it reorders both sides.
  */
-export const NUDGE_PARAMS = ['nudgedMin', 'nudgedMax', 'scale', 'invScale', 'quantZero', 'zeroRange'] as const;
+export const NUDGE_PARAMS =
+    ['nudgedMin', 'nudgedMax', 'scale', 'invScale', 'quantZero', 'zeroRange'] as const;
 
 export type NudgeParam = typeof NUDGE_PARAMS[number];
 
@@ -125,8 +126,8 @@ function texelName(index: number): string {
 
 /** NudgedRange of the texel rows' first (lanes x, y) or second (z, w) channel. */
 function packedRangeGlsl(lanes: [string, string]): string {
-  return `NudgedRange(${
-      NUDGE_PARAMS.map((param, i) => fieldValue(param, `${texelName(i)}.${lanes[i % 2]}`)).join(', ')})`;
+  const fields = NUDGE_PARAMS.map((param, i) => fieldValue(param, `${texelName(i)}.${lanes[i % 2]}`));
+  return `NudgedRange(${fields.join(', ')})`;
 }
 
 // A packed texel (r, c) holds (r, c) in x, (r, c + 1) in y, (r + 1, c) in z, (r + 1, c + 1) in w.
