@@ -10,7 +10,7 @@
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
 import type {LevelForm} from '../../quant/fake_quant_impl';
-import {ARGS_RANGE_UNIFORMS, channelRangePart, INT_TO_FLOAT_PART, programUniformDeclarations, readF32Wgsl, TILE_UNIFORMS, type UniformField, uniform, wgsl, type WgslPart} from './tile_wgsl';
+import {ARGS_RANGE_UNIFORMS, channelRangePart, forEachTileElementWgsl, INT_TO_FLOAT_PART, programUniformDeclarations, readF32Wgsl, TILE_UNIFORMS, type UniformField, uniform, wgsl, type WgslPart} from './tile_wgsl';
 import type {StoredType, TileLayout} from './webgpu_util';
 import {WORKGROUP_SIZE} from './webgpu_util';
 
@@ -93,14 +93,12 @@ abstract class ElementwiseProgram extends TiledProgram {
         let zeroRange = range.zeroRange == 1u;
         let forwardRangeIsNan = fqForwardRangeIsNan(r);
         let boundsAreNan = fqBoundsAreNan(r);
-        for (var row = tile.firstRow; row < uniforms.rows; row = row + tile.rowStride) {
-          let i = row * uniforms.channels + tile.channel;
+        ${forEachTileElementWgsl(`
           if (zeroRange) {
             ${body.zeroRange}
           } else {
             ${body.nudged}
-          }
-        }
+          }`)}
       }
     `;
   }

@@ -12,7 +12,7 @@
  *   gradient (four dispatches). Both paths add the same terms in the same order.
  */
 import {TiledProgram} from './fake_quant_elementwise_webgpu';
-import {channelRangePart, COMBINE_CHUNKS_PART, COMBINE_WORKGROUP_SIZE, INT_TO_FLOAT_PART, readF32Wgsl, SUM_INDEX_UNIFORMS, SUM_ROWS_PART, TILE_UNIFORMS, uniform, uniformBlockWgsl, wgsl, wgslPart, type WgslPart} from './tile_wgsl';
+import {channelRangePart, COMBINE_CHUNKS_PART, COMBINE_WORKGROUP_SIZE, forEachTileElementWgsl, INT_TO_FLOAT_PART, readF32Wgsl, SUM_INDEX_UNIFORMS, SUM_ROWS_PART, TILE_UNIFORMS, uniform, uniformBlockWgsl, wgsl, wgslPart, type WgslPart} from './tile_wgsl';
 import {foldDispatch, type StoredType, type TileLayout, WORKGROUP_SIZE} from './webgpu_util';
 
 /** The gradient's inputs, in binding order. */
@@ -20,7 +20,7 @@ const GRADIENT_INPUTS = ['gradients', 'x', 'rangeMin', 'rangeMax'] as const;
 
 /** WGSL writing a chunk's totals to `buffer` [tilesY, channels, 2] (below, above per channel). */
 function writePartialsWgsl(buffer: string): string {
-  return `let o = ((w / uniforms.tilesX) * uniforms.channels + tile.channel) * 2u;
+  return `let o = ((w / ${uniform('tilesX')}) * ${uniform('channels')} + tile.channel) * 2u;
     ${buffer}[o] = totals.x;
     ${buffer}[o + 1u] = totals.y;`;
 }
@@ -36,10 +36,7 @@ function gradientTilePart(
   const [gradientsType, xType, minType, maxType] = types;
   const g = readF32Wgsl('gradients', 'i', gradientsType);
   const zeroRangeLoop = writeDx == null ? '' : `
-      for (var row = tile.firstRow; row < uniforms.rows; row = row + tile.rowStride) {
-        let i = row * uniforms.channels + tile.channel;
-        ${writeDx(g)}
-      }`;
+      ${forEachTileElementWgsl(writeDx(g))}`;
   return wgslPart(`
 fn fqGradientTile(w: u32, li: u32) {
   let tile = fqTile(w, li);
@@ -54,19 +51,17 @@ fn fqGradientTile(w: u32, li: u32) {
     } else {
       let r = range.r;
       let boundsAreNan = fqBoundsAreNan(r);
-      for (var row = tile.firstRow; row < uniforms.rows; row = row + tile.rowStride) {
-        let i = row * uniforms.channels + tile.channel;
+      ${forEachTileElementWgsl(`
         let g = ${g};
         let masks = fqMasks(${readF32Wgsl('x', 'i', xType)}, r, boundsAreNan);
         // TF multiplies by the 0/1 masks: masked-out Inf/NaN gradients give NaN (also in sums).
         let gTimesZero = fqTimesZero(g);
         ${writeDx == null ? '' : writeDx('select(gTimesZero, g, masks.inRange)')}
         below = below + select(gTimesZero, g, masks.below);
-        above = above + select(gTimesZero, g, masks.above);
-      }
+        above = above + select(gTimesZero, g, masks.above);`)}
     }
   }
-  let totals = fqSumRows(li, uniforms.tileChannels, ${WORKGROUP_SIZE}u / uniforms.tileChannels,
+  let totals = fqSumRows(li, ${uniform('tileChannels')}, ${WORKGROUP_SIZE}u / ${uniform('tileChannels')},
                          vec2<f32>(below, above));
   if (tile.valid && tile.channelValid && tile.ly == 0u) {
     ${writeTotals}
@@ -129,7 +124,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         @builtin(num_workgroups) nwg: vec3<u32>) {
   let channel = wid.x + wid.y * nwg.x;
   let totals = fqCombineChunks(channel, li);
-  if (li == 0u && channel < uniforms.channels) {
+  if (li == 0u && channel < ${uniform('channels')}) {
     backpropWrtMin[channel] = totals.x;
     backpropWrtMax[channel] = totals.y;
   }
@@ -178,7 +173,7 @@ export class CombineSumsProgram extends TiledProgram {
       fn main(index : i32) {
         let channel = workgroupId.x + workgroupId.y * numWorkgroups.x;
         let totals = fqCombineChunks(channel, localIndex);
-        if (localIndex == 0u && channel < uniforms.channels) {
+        if (localIndex == 0u && channel < ${uniform('channels')}) {
           result[channel] = select(totals.x, totals.y, ${uniform('sumIndex')} == 1u);
         }
       }

@@ -173,6 +173,14 @@ fn fqTile(w: u32, li: u32) -> FqTile {
 }
 `);
 
+/** WGSL running `body` for each element `i` of the rows of `tile` (an FqTile) in its channel. */
+export function forEachTileElementWgsl(body: string): string {
+  return `for (var row = tile.firstRow; row < ${uniform('rows')}; row = row + tile.rowStride) {
+    let i = row * ${uniform('channels')} + tile.channel;
+    ${body}
+  }`;
+}
+
 /**
  * `fqChannelRange(tile)`: the nudged range of the thread's channel, computed once per channel and
  * workgroup (by the thread with ly == 0, from `lo` and `hi`: WGSL expressions of `channel`) and
