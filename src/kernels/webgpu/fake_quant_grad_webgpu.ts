@@ -26,10 +26,10 @@ function writePartialsWgsl(buffer: string): string {
 }
 
 /**
- * `fqGradientTile(w, li)`: thread `li` of workgroup `w` masks its elements, writes their input
- * gradient with `writeDx` (WGSL of `i` and `v`; none: dx is computed elsewhere), adds up the
- * gradients below and above the range, and the threads with ly == 0 write their channel's
- * totals with `writeTotals` (WGSL of `totals`).
+ * `fqGradientTile(w, li)`: thread `li` of workgroup `w` masks its elements, stores their input
+ * gradient with `writeDx(v)` (WGSL storing the expression v as element i's; null: dx is computed
+ * by another program), adds up the gradients below and above the range, and the threads with
+ * ly == 0 write their channel's totals with `writeTotals` (WGSL of `totals`, `w` and `tile`).
  */
 function gradientTilePart(
     types: readonly StoredType[], writeDx: ((v: string) => string)|null, writeTotals: string): WgslPart {
