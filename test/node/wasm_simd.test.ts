@@ -17,7 +17,7 @@ import * as path from 'path';
 
 import {fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {forceWasmKernelPath, type WasmKernelPath, wasmKernels} from '../../src/kernels/wasm/wasm_modules';
-import {simdSharedBase64} from '../../src/kernels/wasm/wasm_binaries';
+import {scalarBase64, simdSharedBase64} from '../../src/kernels/wasm/wasm_binaries';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {nextDown, nextUp} from '../shared/float32';
 import {mulberry32} from '../shared/random';
@@ -179,6 +179,31 @@ describe('wasm modules', () => {
     expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(4 * start);
     expect(wasmKernels(backend())).toBe(kernels);
     tf.dispose(held);
+  });
+
+  it('choose the scalar module where SIMD does not validate, and the JS loops where nothing does', () => {
+    const validate = WebAssembly.validate;
+    const choose = (accepts: (bytes: Uint8Array) => boolean) => {
+      const spy = jest.spyOn(WebAssembly, 'validate')
+                      .mockImplementation(bytes => accepts(bytes as Uint8Array) && validate(bytes));
+      try {
+        let path: string|undefined;
+        jest.isolateModules(() => {
+          // A fresh copy of the module, with nothing compiled yet.
+          const modules = require('../../src/kernels/wasm/wasm_modules') as typeof import('../../src/kernels/wasm/wasm_modules');
+          path = modules.wasmKernels(backend())?.path ?? 'js';
+        });
+        return path;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    // The SIMD opcode prefix 0xfd stands for "has SIMD" here: the scalar module has no such byte.
+    const scalarBytes = Uint8Array.from(atob(scalarBase64), c => c.charCodeAt(0));
+    expect(scalarBytes.includes(0xfd)).toBe(false);
+    expect(choose(() => true)).toBe('simd');
+    expect(choose(bytes => !bytes.includes(0xfd))).toBe('scalar');
+    expect(choose(() => false)).toBe('js');
   });
 
   it('throw a clear error when a path is forced that cannot run', () => {
