@@ -20,7 +20,7 @@ import * as path from 'path';
 import * as esbuild from 'esbuild';
 import puppeteer from 'puppeteer-core';
 
-import {bestComposite, type CaseResult, sizeLabel} from './report';
+import {bestComposite, type CaseResult, type Check, sizeLabel} from './report';
 import {ROOT} from './results_file';
 
 const PAGE_DIR = path.join(ROOT, 'out', 'wasm-threads-page');
@@ -69,6 +69,7 @@ function serve(): Promise<http.Server> {
 interface PageRun {
   setup: Record<string, unknown>;
   results: CaseResult[];
+  checks: Check[];
 }
 
 async function runPage(origin: string, threads: number, sizes: string, chrome: string): Promise<PageRun> {
@@ -130,7 +131,12 @@ async function main(): Promise<void> {
   for (const n of ns) {
     for (const [label, run] of runs) console.log(row(run, label, n));
   }
-  for (const [label, run] of runs) console.log(`\n${label}: ${JSON.stringify(run.setup)}`);
+  for (const [label, run] of runs) {
+    const failed = run.checks.filter(c => !c.ok).map(c => `${sizeLabel(c.n)} ${c.what}: ${c.detail}`);
+    console.log(`\n${label}: ${JSON.stringify(run.setup)}; sanity checks ` +
+                `${run.checks.length - failed.length}/${run.checks.length} ok` +
+                (failed.length ? `; failed: ${failed.join('; ')}` : ''));
+  }
 }
 
 main().catch(e => {
