@@ -4,41 +4,85 @@
  * Layers API) and runs the jest tests that exercise it against each mutant. The shader sources
  * (src/quant/nudge_glsl.ts, nudge_wgsl.ts and the GPU programs) are WGSL/GLSL inside strings,
  * which Stryker cannot mutate meaningfully: scripts/shader-mutants.js covers them.
- * `npm run test:mutation:quant`: only src/quant's CPU math, against the cpu tests that pin it
- * (TF's cases, the reference properties, Args / PerChannel): it fits in about half an hour on two
- * cores, where the whole run takes hours.
+ *
+ * TFJS_FAKE_QUANT_MUTATE picks one part (quant, cpu, wasm, layers) with only the tests that pin
+ * it, so a long run can go in pieces that each keep their report; unset, everything is mutated
+ * against all those tests. `npm run test:mutation:quant` is the quant part (about 40 minutes on
+ * two shared cores). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
+ * files. Each part writes test-output/mutation/<part>.json and keeps an incremental file there, so
+ * `--incremental` reruns only the mutants whose code or tests changed.
  */
+import fs from 'fs';
 import os from 'os';
 import path from 'path';
 
-const quantOnly = process.env.TFJS_FAKE_QUANT_MUTATE === 'quant';
+const quantTests = ['quant_impl', 'tf_cases', 'property', 'args_per_channel', 'cpu'];
 
-const tests = quantOnly ? ['quant_impl', 'tf_cases', 'property', 'args_per_channel'] : [
-  'quant_impl', 'tf_cases', 'property', 'args_per_channel', 'errors_and_leaks', 'gradient_routing',
-  'wasm', 'layers', 'layers_fusion', 'layers_hardening', 'adversarial',
-];
+const parts = {
+  quant: {
+    mutate: ['src/quant/nudge.ts', 'src/quant/fake_quant_impl.ts'],
+    tests: quantTests,
+  },
+  cpu: {
+    mutate: ['src/kernels/cpu/**/*.ts'],
+    tests: [...quantTests, 'errors_and_leaks', 'gradient_routing'],
+  },
+  wasm: {
+    mutate: ['src/kernels/wasm/**/*.ts'],
+    tests: ['wasm', 'wasm_simd', 'adversarial'],
+  },
+  layers: {
+    mutate: ['src/layers/**/*.ts'],
+    tests: ['layers', 'layers_fusion', 'layers_hardening'],
+  },
+};
 
-const quantFiles = ['src/quant/nudge.ts', 'src/quant/fake_quant_impl.ts'];
+function selectedPart() {
+  const name = process.env.TFJS_FAKE_QUANT_MUTATE;
+  if (name == null || name === '') {
+    const all = Object.values(parts);
+    return {
+      name: 'mutation',
+      mutate: all.flatMap(part => part.mutate),
+      tests: [...new Set(all.flatMap(part => part.tests))],
+    };
+  }
+  if (!(name in parts)) {
+    throw new Error(`TFJS_FAKE_QUANT_MUTATE=${name} is not a part: use one of ${
+        Object.keys(parts).join(', ')} or leave it unset for all of them`);
+  }
+  const files = process.env.TFJS_FAKE_QUANT_MUTATE_FILES;
+  const mutate = files ? files.split(',').map(file => file.trim()) : parts[name].mutate;
+  return {name, mutate, tests: parts[name].tests};
+}
+
+/** Test files come and go as suites move to test/shared: only those that exist are run. */
+function existingTests(names) {
+  const files = names.map(name => `test/node/${name}.test.ts`).filter(file => fs.existsSync(file));
+  if (files.length === 0) {
+    throw new Error(`none of the mutation tests (${names.join(', ')}) exists under test/node`);
+  }
+  return files;
+}
+
+const part = selectedPart();
+const reports = 'test-output/mutation';
 
 export default {
   testRunner: 'jest',
   jest: {
     configFile: 'jest.config.js',
-    config: {testMatch: tests.map(name => `<rootDir>/test/node/${name}.test.ts`)},
+    config: {testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`)},
     enableFindRelatedTests: false,
   },
   coverageAnalysis: 'perTest',
-  mutate: quantOnly ? quantFiles : [
-    ...quantFiles,
-    'src/kernels/cpu/**/*.ts',
-    'src/kernels/wasm/**/*.ts',
-    'src/layers/**/*.ts',
-  ],
+  mutate: part.mutate,
   concurrency: 2,
   timeoutMS: 60000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: {fileName: 'test-output/mutation/index.html'},
-  jsonReporter: {fileName: 'test-output/mutation/mutation.json'},
+  htmlReporter: {fileName: `${reports}/${part.name}.html`},
+  jsonReporter: {fileName: `${reports}/${part.name}.json`},
+  incrementalFile: `${reports}/${part.name}.incremental.json`,
   // Outside the checkout, where the main jest config (test/**/*.test.ts) would find the sandbox.
-  tempDirName: path.join(os.tmpdir(), 'tfjs-fake-quant-stryker'),
+  tempDirName: path.join(os.tmpdir(), `tfjs-fake-quant-stryker-${part.name}`),
 };
