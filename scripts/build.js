@@ -149,21 +149,84 @@ module.exports = fq;
 /** The per-backend entries (src/<backend>.ts -> `tfjs-fake-quant/<backend>`). */
 const BACKENDS = ['cpu', 'webgl', 'webgpu', 'wasm'];
 
+/**
+ * The package's entries, each built as CommonJS and as an ES module (MODULE_FORMATS):
+ *   source    the entry; tsc writes its declarations to dist/types/<source under src/>.d.ts
+ *   loads     the entries it imports but loads at run time instead of bundling (source entry
+ *             under src/, without extension -> built entry), so that nothing registers twice
+ *   owns      the registering modules (paths under src/) it may bundle; every other one must be
+ *             reached through the built entry that owns it
+ *   noLayers  it must bundle no src/layers module (their classes are the layers entry's)
+ *   internal  no subpath of its own (no .d.mts): core is only loaded by the other entries
+ */
+const MODULE_ENTRIES = [
+  {name: 'core', source: 'src/core.ts', loads: {}, internal: true,
+   owns: ['core.ts', 'tfjs_check.ts', 'chained_ops.ts', 'gradients/register.ts']},
+  ...BACKENDS.map((name) => ({name, source: `src/${name}.ts`, loads: {core: 'core'},
+                              owns: [`${name}.ts`, `kernels/${name}/register.ts`]})),
+  {name: 'index', source: 'src/index.ts', owns: ['index.ts'],
+   loads: Object.fromEntries(['core', ...BACKENDS].map((name) => [name, name]))},
+  {name: 'converter', source: 'src/converter/index.ts', loads: {index: 'index'}},
+  {name: 'layers', source: 'src/layers/index.ts', loads: {index: 'index'}},
+  {name: 'export', source: 'src/export/index.ts', loads: {index: 'index', 'layers/index': 'layers'},
+   noLayers: true},
+];
+
+/** dist/cjs/<name>.js and dist/esm/<name>.mjs. */
+const MODULE_FORMATS = [
+  {format: 'cjs', platform: 'node', ext: '.js'},
+  {format: 'esm', platform: 'neutral', ext: '.mjs'},
+];
+
+/**
+ * The <script> bundles, each as dist/<file>.js and dist/<file>.min.js:
+ *   plugins  where tfjs (and the first bundle, for the second) come from: the page's globals
+ *   owns     as for the entries; null: any (the first bundle is the whole package)
+ *   globals  types/<globals>: the globals it defines, referenced by dist/<file>.min.d.ts
+ */
+const SCRIPT_BUNDLES = [
+  {name: 'browser', source: 'src/browser.ts', file: 'tfjs-fake-quant', owns: null,
+   plugins: [tfGlobalPlugin()], globals: 'globals.d.ts'},
+  {name: 'browser layers', source: 'src/browser_layers.ts', file: 'tfjs-fake-quant-layers', owns: [],
+   plugins: [tfGlobalPlugin(), mainBundleGlobalPlugin()], globals: 'globals-layers.d.ts'},
+];
+
+/** Every bundle, one row each: what esbuild builds (bundleOptions) and what it must not carry. */
+const BUNDLES = [
+  ...MODULE_ENTRIES.flatMap((entry) => MODULE_FORMATS.map(({format, platform, ext}) => ({
+    label: `${format} ${entry.name}`,
+    source: entry.source,
+    format,
+    platform,
+    target: 'es2020',
+    outfile: `dist/${format}/${entry.name}${ext}`,
+    minify: false,
+    packagesExternal: true,
+    plugins: [entriesExternalPlugin(
+        Object.fromEntries(Object.entries(entry.loads).map(([src, out]) => [src, `./${out}${ext}`])))],
+    owns: entry.owns ?? [],
+    noLayers: entry.noLayers ?? false,
+  }))),
+  ...SCRIPT_BUNDLES.flatMap((script) => ['', '.min'].map((suffix) => ({
+    label: `${script.name}${suffix}`,
+    source: script.source,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2017',
+    outfile: `dist/${script.file}${suffix}.js`,
+    minify: suffix === '.min',
+    packagesExternal: false,
+    plugins: script.plugins,
+    owns: script.owns,
+    noLayers: false,
+  }))),
+];
+
 /** Modules with registration side effects (or the import-time tfjs check). */
 const SIDE_EFFECT_MODULES =
     /(^|\/)src\/((index|core|tfjs_check|chained_ops|cpu|webgl|webgpu|wasm)\.ts|.*\/register\.ts)$/;
 /** The layer classes register themselves for serialization: one copy, in the layers entry. */
 const LAYERS_MODULES = /(^|\/)src\/layers\//;
-
-/**
- * The side-effect modules each build may bundle (paths under src/); every other one must be
- * reached through the built entry that owns it, so that nothing runs twice.
- */
-const OWNED_SIDE_EFFECTS = {
-  core: ['core.ts', 'tfjs_check.ts', 'chained_ops.ts', 'gradients/register.ts'],
-  index: ['index.ts'],
-  ...Object.fromEntries(BACKENDS.map((b) => [b, [`${b}.ts`, `kernels/${b}/register.ts`]])),
-};
 
 function assertOwnSideEffectsOnly(result, label, owned, forbidden = SIDE_EFFECT_MODULES) {
   const found = Object.keys(result.metafile.inputs)
@@ -213,24 +276,36 @@ function assertNoTfjs(result, label) {
   }
 }
 
-/**
- * The CommonJS and ES module builds of a subpath entry (`tfjs-fake-quant/<name>`), with the
- * entries it loads instead of bundling (`externals`: source entry -> built entry name).
- */
-function subpathBuilds(common, name, entry, externals) {
-  return [['cjs', 'node', '.js'], ['esm', 'neutral', '.mjs']].map(([format, platform, ext]) => {
-    const files = Object.fromEntries(Object.entries(externals).map(([src, out]) => [src, `./${out}${ext}`]));
-    return [`${format} ${name}`, {
-      ...common,
-      entryPoints: [entry],
-      platform,
-      format,
-      target: 'es2020',
-      packages: 'external',
-      plugins: [entriesExternalPlugin(files)],
-      outfile: `dist/${format}/${name}${ext}`,
-    }];
-  });
+/** The esbuild options of a row of BUNDLES. */
+function bundleOptions(bundle) {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [bundle.source],
+    bundle: true,
+    format: bundle.format,
+    platform: bundle.platform,
+    target: bundle.target,
+    outfile: bundle.outfile,
+    minify: bundle.minify,
+    ...(bundle.packagesExternal ? {packages: 'external'} : {}),
+    plugins: bundle.plugins,
+    // No source maps: without their sources they point nowhere, with them they doubled the
+    // package. The CommonJS and ES module builds are not minified, so stack traces read as is.
+    sourcemap: false,
+    metafile: true,
+    logLevel: 'warning',
+    banner: {js: banner},
+    legalComments: 'none',
+  };
+}
+
+/** Builds one row of BUNDLES and checks what it bundled. */
+async function buildBundle(bundle) {
+  const result = await esbuild.build(bundleOptions(bundle));
+  assertNoTfjs(result, bundle.label);
+  if (bundle.owns) assertOwnSideEffectsOnly(result, bundle.label, bundle.owns);
+  if (bundle.noLayers) assertOwnSideEffectsOnly(result, bundle.label, [], LAYERS_MODULES);
+  return result;
 }
 
 /**
@@ -246,100 +321,44 @@ function writeEsmDeclarations(entries) {
   }
 }
 
+/** dist/types: tsc's declarations, a .d.mts per subpath entry and the <script> bundles' globals. */
+function writeTypes() {
+  const tsc = require.resolve('typescript/bin/tsc');
+  // No declaration maps: they would point at src/, which the package does not ship.
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--declarationMap', 'false'],
+               {cwd: ROOT, stdio: 'inherit'});
+  const entries = MODULE_ENTRIES.filter((e) => !e.internal)
+                      .map((e) => path.relative('src', e.source).replace(/\.ts$/, ''));
+  writeEsmDeclarations(entries);
+  // The <script> bundles' globals, hand-written. The bundles' own types (named after them, so
+  // that resolvers without "exports" find them too) export nothing, as the scripts do, and
+  // pull the globals in.
+  for (const {file, globals} of SCRIPT_BUNDLES) {
+    fs.copyFileSync(path.join(ROOT, 'types', globals), path.join(DIST, 'types', globals));
+    fs.writeFileSync(path.join(DIST, `${file}.min.d.ts`),
+                     `/// <reference path="./types/${globals}" />\nexport {};\n`);
+  }
+  for (const types of entries.flatMap((e) => [`${e}.d.ts`, `${e}.d.mts`])) {
+    if (!fs.existsSync(path.join(DIST, 'types', types))) {
+      throw new Error(`tsc did not write dist/types/${types}`);
+    }
+  }
+}
+
 async function main() {
   const noTypes = process.argv.includes('--no-types');
   const t0 = Date.now();
   fs.rmSync(DIST, {recursive: true, force: true});
   await require('./build-wasm').buildWasm();  // src/kernels/wasm/wasm_binaries.ts from its source
 
-  const common = {
-    absWorkingDir: ROOT,
-    entryPoints: ['src/index.ts'],
-    bundle: true,
-    // No source maps: without their sources they point nowhere, with them they doubled the
-    // package. The CommonJS and ES module builds are not minified, so stack traces read as is.
-    sourcemap: false,
-    metafile: true,
-    logLevel: 'warning',
-    banner: {js: banner},
-    legalComments: 'none',
-  };
-  const builds = [
-    ...subpathBuilds(common, 'core', 'src/core.ts', {}),
-    ...BACKENDS.flatMap((name) => subpathBuilds(common, name, `src/${name}.ts`, {core: 'core'})),
-    ...subpathBuilds(common, 'index', 'src/index.ts',
-                     Object.fromEntries(['core', ...BACKENDS].map((name) => [name, name]))),
-    ...subpathBuilds(common, 'converter', 'src/converter/index.ts', {index: 'index'}),
-    ...subpathBuilds(common, 'layers', 'src/layers/index.ts', {index: 'index'}),
-    ...subpathBuilds(common, 'export', 'src/export/index.ts', {index: 'index', 'layers/index': 'layers'}),
-    ['browser', {
-      ...common,
-      entryPoints: ['src/browser.ts'],
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2017',
-      plugins: [tfGlobalPlugin()],
-      outfile: 'dist/tfjs-fake-quant.js',
-    }],
-    ['browser.min', {
-      ...common,
-      entryPoints: ['src/browser.ts'],
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2017',
-      minify: true,
-      plugins: [tfGlobalPlugin()],
-      outfile: 'dist/tfjs-fake-quant.min.js',
-    }],
-    ...['', '.min'].map((suffix) => [`browser layers${suffix}`, {
-      ...common,
-      entryPoints: ['src/browser_layers.ts'],
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2017',
-      minify: suffix === '.min',
-      plugins: [tfGlobalPlugin(), mainBundleGlobalPlugin()],
-      outfile: `dist/tfjs-fake-quant-layers${suffix}.js`,
-    }]),
-  ];
-
-  const results = await Promise.all(builds.map(async ([label, options]) => {
-    const result = await esbuild.build(options);
-    assertNoTfjs(result, label);
-    const [format, name] = label.split(' ');
-    if (format === 'cjs' || format === 'esm') assertOwnSideEffectsOnly(result, label, OWNED_SIDE_EFFECTS[name] ?? []);
-    if (name === 'export') assertOwnSideEffectsOnly(result, label, [], LAYERS_MODULES);
-    if (label.startsWith('browser layers')) assertOwnSideEffectsOnly(result, label, []);
-    return [label, result];
-  }));
+  const results = await Promise.all(BUNDLES.map(buildBundle));
 
   // A marker file so that Node treats dist/cjs/*.js as CommonJS whatever the root package says.
   fs.writeFileSync(path.join(DIST, 'cjs', 'package.json'), '{"type": "commonjs"}\n');
 
-  if (!noTypes) {
-    const tsc = require.resolve('typescript/bin/tsc');
-    // No declaration maps: they would point at src/, which the package does not ship.
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--declarationMap', 'false'],
-                 {cwd: ROOT, stdio: 'inherit'});
-    const entries = ['index', 'converter/index', 'layers/index', 'export/index', ...BACKENDS];
-    writeEsmDeclarations(entries);
-    // The <script> bundles' globals, hand-written. The bundles' own types (named after them, so
-    // that resolvers without "exports" find them too) export nothing, as the scripts do, and
-    // pull the globals in.
-    for (const [file, bundle] of [['globals.d.ts', 'tfjs-fake-quant.min'],
-                                  ['globals-layers.d.ts', 'tfjs-fake-quant-layers.min']]) {
-      fs.copyFileSync(path.join(ROOT, 'types', file), path.join(DIST, 'types', file));
-      fs.writeFileSync(path.join(DIST, `${bundle}.d.ts`),
-                       `/// <reference path="./types/${file}" />\nexport {};\n`);
-    }
-    for (const types of entries.flatMap((e) => [`${e}.d.ts`, `${e}.d.mts`])) {
-      if (!fs.existsSync(path.join(DIST, 'types', types))) {
-        throw new Error(`tsc did not write dist/types/${types}`);
-      }
-    }
-  }
+  if (!noTypes) writeTypes();
 
-  for (const [, result] of results) {
+  for (const result of results) {
     for (const [outPath, info] of Object.entries(result.metafile.outputs)) {
       if (outPath.endsWith('.map')) continue;
       console.log(`  ${outPath.padEnd(32)} ${(info.bytes / 1024).toFixed(1).padStart(7)} kB`);
