@@ -12,7 +12,8 @@ import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithM
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
 import {mulberry32} from '../shared/random';
-import {countGpuWork, makeData, tf, useWebGL} from './webgl_setup';
+import {makeData} from '../shared/problems';
+import {countGpuWork, tf, useWebGL} from './webgl_setup';
 
 const NUDGE = 'NudgeProgram';
 const FORWARD = [NUDGE, 'FakeQuantProgram'];

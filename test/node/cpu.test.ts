@@ -4,4 +4,5 @@
  */
 import {describeBackendSuite} from '../shared/backend_suite';
 
-describeBackendSuite({backend: 'cpu', exactSums: true, numRuns: 100, float32Runs: 300});
+describeBackendSuite({backend: 'cpu', exactSums: true, numRuns: 100, float32Runs: 300,
+                      sweepLevels: Infinity});

@@ -1,167 +1,53 @@
 /**
- * TensorFlow's own test cases for FakeQuantWithMinMaxVars / ...VarsGradient (fake_quant_ops_test.cc,
- * the XLA test parameter sets and outputs quoted in docs and issues), run through the package's
- * public ops on the cpu backend:
- *   - forward within TF's tolerance (test::ExpectClose: |a - e| <= 5 eps (1 + |e|)), exact
- *     (Object.is) for the atol = rtol = 0 cases, and bit for bit equal to the independent reference;
- *   - gradients exactly (upstream gradients are small integers, so every sum is exact).
+ * TensorFlow's own test cases (test/shared/tf_cases.ts: fake_quant_ops_test.cc, the XLA test
+ * parameter sets, outputs quoted in docs and issues): the tables hold every test, and the
+ * package's `nudge` gives XLA's nudged ranges, bit for bit equal to the reference's. The ops run
+ * them on every backend in the shared matrix (test/shared/backend_suite.ts; cpu: cpu.test.ts).
  */
-import * as tf from '@tensorflow/tfjs';
+import {nudge, quantRange} from '../../src';
+import {refNudge} from '../shared/reference';
+import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, XLA_CASES} from '../shared/tf_cases';
 
-import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, nudge, quantRange} from '../../src';
-import {refFakeQuantVars, refFakeQuantVarsGradient, refNudge} from '../shared/reference';
-import {DOC_CASES, TF_FORWARD_CASES, TF_GRADIENT_CASES, type TfForwardCase, type TfGradientCase, XLA_CASES} from '../shared/tf_cases';
-
-const FLT_EPSILON = 2 ** -23;
-const TF_TOL = 5 * FLT_EPSILON;
-
-function scalarOf(v: number|number[], what: string): number {
-  if (typeof v !== 'number') throw new Error(`a Vars case must have a scalar ${what}`);
-  return v;
-}
-
-/** Per-element Object.is (NaN == NaN, -0 != +0). */
-function sameFloatsReport(actual: ArrayLike<number>, expected: ArrayLike<number>): string[] {
-  const bad: string[] = [];
-  if (actual.length !== expected.length) return [`length ${actual.length} != ${expected.length}`];
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) bad.push(`[${i}] got ${actual[i]} want ${expected[i]}`);
-  }
-  return bad;
-}
-
-/** TF's test::ExpectClose with atol = rtol = 5 * FLT_EPSILON (tensor_testutil.cc). */
-function tfCloseReport(actual: ArrayLike<number>, expected: ArrayLike<number>): string[] {
-  const bad: string[] = [];
-  for (let i = 0; i < expected.length; i++) {
-    const e = Math.fround(expected[i]);
-    const a = actual[i];
-    if (!(Math.abs(a - e) <= TF_TOL + TF_TOL * Math.abs(e))) {
-      bad.push(`[${i}] got ${a} want ${e} (|diff| ${Math.abs(a - e)})`);
-    }
-  }
-  return bad;
-}
-
-function runForward(c: {inputs: number[]; shape: number[]; min: number|number[]; max: number|number[];
-                        numBits: number; narrowRange: boolean}): Float32Array {
-  const x = tf.tensor(c.inputs, c.shape, 'float32');
-  const y = fakeQuantWithMinMaxVars(
-      x, scalarOf(c.min, 'min'), scalarOf(c.max, 'max'), c.numBits, c.narrowRange);
-  expect(y.shape).toEqual(c.shape);
-  expect(y.dtype).toBe('float32');
-  const values = y.dataSync() as Float32Array;
-  tf.dispose([x, y]);
-  return values;
-}
-
-function checkForward(c: TfForwardCase): void {
-  expect(c.inputs.length).toBe(c.expected.length);
-  expect(c.shape.reduce((a, b) => a * b, 1)).toBe(c.inputs.length);
-  const actual = runForward(c);
-  const min = scalarOf(c.min, 'min');
-  const max = scalarOf(c.max, 'max');
-  // TF's expectation.
-  expect(tfCloseReport(actual, c.expected)).toEqual([]);
-  if (c.exact) {
-    expect(sameFloatsReport(actual, Float32Array.from(c.expected))).toEqual([]);
-  }
-  // The independent float32 reference of TF's current kernel, bit for bit.
-  expect(sameFloatsReport(actual, refFakeQuantVars(c.inputs, min, max, c.numBits, c.narrowRange)))
-      .toEqual([]);
-}
-
-function checkGradient(c: TfGradientCase): void {
-  const min = scalarOf(c.min, 'min');
-  const max = scalarOf(c.max, 'max');
-  const g = tf.tensor(c.gradients, c.shape);
-  const x = tf.tensor(c.inputs, c.shape);
-  const r = fakeQuantWithMinMaxVarsGradient(g, x, min, max, c.numBits, c.narrowRange);
-  expect(r.backpropsWrtInput.shape).toEqual(c.shape);
-  expect(r.backpropWrtMin.shape).toEqual([]);
-  expect(r.backpropWrtMax.shape).toEqual([]);
-  const dx = r.backpropsWrtInput.dataSync();
-  const dMin = r.backpropWrtMin.dataSync()[0];
-  const dMax = r.backpropWrtMax.dataSync()[0];
-  tf.dispose([g, x, r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax]);
-
-  // TF's expectation, exactly (the gradients are positive, so masked elements are +0).
-  expect(sameFloatsReport(dx, c.expectedBackprops)).toEqual([]);
-  expect(c.expectedWrtMin).toBeDefined();
-  expect(c.expectedWrtMax).toBeDefined();
-  expect(dMin).toBe(scalarOf(c.expectedWrtMin!, 'expectedWrtMin'));
-  expect(dMax).toBe(scalarOf(c.expectedWrtMax!, 'expectedWrtMax'));
-  // And the reference.
-  const e = refFakeQuantVarsGradient(c.gradients, c.inputs, min, max, c.numBits, c.narrowRange);
-  expect(sameFloatsReport(dx, e.backpropsWrtInput)).toEqual([]);
-  expect(Object.is(dMin, e.backpropWrtMin)).toBe(true);
-  expect(Object.is(dMax, e.backpropWrtMax)).toBe(true);
-}
-
-const VARS_FORWARD = TF_FORWARD_CASES.filter((c) => c.op === 'Vars');
-const VARS_GRADIENT = TF_GRADIENT_CASES.filter((c) => c.op === 'Vars');
-const VARS_DOC = DOC_CASES.filter((c) => c.op === 'Vars');
+const ofOp = <T extends {op: string}>(cases: T[], op: string) => cases.filter((c) => c.op === op);
+const asArray = (v: number|number[]) => (typeof v === 'number' ? [v] : v);
 
 describe('case tables', () => {
-  it('hold every Vars test of fake_quant_ops_test.cc (19 forward, 5 gradient)', () => {
-    expect(VARS_FORWARD).toHaveLength(19);
-    expect(VARS_GRADIENT).toHaveLength(5);
+  it('hold every test of fake_quant_ops_test.cc, the XLA sets and doc cases for each op', () => {
+    expect(ofOp(TF_FORWARD_CASES, 'Vars')).toHaveLength(19);
+    expect(ofOp(TF_GRADIENT_CASES, 'Vars')).toHaveLength(5);
+    expect(ofOp(TF_FORWARD_CASES, 'Args')).toHaveLength(24);
+    expect(ofOp(TF_GRADIENT_CASES, 'Args')).toHaveLength(4);
+    expect(ofOp(TF_FORWARD_CASES, 'PerChannel')).toHaveLength(27);
+    expect(ofOp(TF_GRADIENT_CASES, 'PerChannel')).toHaveLength(25);
     expect(XLA_CASES).toHaveLength(16);
-    expect(VARS_DOC.length).toBeGreaterThan(0);
-    expect(VARS_FORWARD.some((c) => c.exact)).toBe(true);
+    expect(ofOp(DOC_CASES, 'Vars').length).toBeGreaterThan(0);
+    expect(DOC_CASES.filter((c) => c.op !== 'Vars').length).toBeGreaterThanOrEqual(4);
+    expect(ofOp(TF_FORWARD_CASES, 'Vars').some((c) => c.exact)).toBe(true);
+    expect([...ofOp(TF_FORWARD_CASES, 'Args'), ...ofOp(TF_FORWARD_CASES, 'PerChannel')].some((c) => c.exact))
+        .toBe(true);
+  });
+
+  it('cover PerChannel ranks 1, 2 and 4 and the zero range', () => {
+    const pc = ofOp(TF_FORWARD_CASES, 'PerChannel');
+    expect(new Set(pc.map((c) => c.shape.length))).toEqual(new Set([1, 2, 4]));
+    expect(pc.some((c) => asArray(c.min).every((v, i) => v === 0 && asArray(c.max)[i] === 0))).toBe(true);
+  });
+
+  it('are consistent: one expected output per input, shapes of their size, ranges per channel', () => {
+    for (const c of [...TF_FORWARD_CASES, ...DOC_CASES]) {
+      expect({name: c.name, n: c.expected.length}).toEqual({name: c.name, n: c.inputs.length});
+      expect({name: c.name, n: c.shape.reduce((a, b) => a * b, 1)}).toEqual({name: c.name, n: c.inputs.length});
+      if (c.op === 'PerChannel') expect(asArray(c.min)).toHaveLength(c.shape[c.shape.length - 1]);
+      else expect(typeof c.min).toBe('number');
+    }
+    for (const c of TF_GRADIENT_CASES) {
+      expect({name: c.name, n: c.gradients.length}).toEqual({name: c.name, n: c.inputs.length});
+      expect({name: c.name, hasRange: c.expectedWrtMin != null}).toEqual({name: c.name, hasRange: c.op !== 'Args'});
+    }
   });
 });
 
-describe('fake_quant_ops_test.cc: FakeQuantWithMinMaxVars', () => {
-  for (const c of VARS_FORWARD) {
-    it(c.name, () => checkForward(c));
-  }
-});
-
-describe('fake_quant_ops_test.cc: FakeQuantWithMinMaxVarsGradient', () => {
-  for (const c of VARS_GRADIENT) {
-    it(c.name, () => checkGradient(c));
-  }
-
-  for (const c of VARS_GRADIENT) {
-    it(`${c.name}: tf.grads through the forward op gives the same numbers`, () => {
-      const min = tf.scalar(scalarOf(c.min, 'min'));
-      const max = tf.scalar(scalarOf(c.max, 'max'));
-      const x = tf.tensor(c.inputs, c.shape);
-      const dy = tf.tensor(c.gradients, c.shape);
-      const [gx, gmin, gmax] = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-          fakeQuantWithMinMaxVars(a, b as tf.Scalar, d as tf.Scalar, c.numBits, c.narrowRange))(
-          [x, min, max], dy);
-      expect(sameFloatsReport(gx.dataSync(), c.expectedBackprops)).toEqual([]);
-      expect(gmin.dataSync()[0]).toBe(c.expectedWrtMin);
-      expect(gmax.dataSync()[0]).toBe(c.expectedWrtMax);
-      tf.dispose([gx, gmin, gmax, min, max, x, dy]);
-    });
-  }
-});
-
-describe('docs and issues: FakeQuantWithMinMaxVars', () => {
-  for (const c of VARS_DOC) {
-    it(`${c.name}${c.legacyBits ? ' (legacy-formula bits: tolerance only)' : ''}`, () => {
-      if (c.knownDifference) throw new Error(`unexpected knownDifference: ${c.knownDifference}`);
-      checkForward(c);
-    });
-  }
-
-  it('model-optimization#858: the current kernel gives 1.0039216 for the last element', () => {
-    // The quoted 1.0039215 is the legacy "+ nudged_min" formula; TF master gives 127 * scale rounded
-    // once (semantics doc §4.2), i.e. float32(128 / 127.5).
-    const y = runForward({inputs: [-1, 0, 1], shape: [3], min: -1, max: 1, numBits: 8,
-                          narrowRange: false});
-    const scale = Math.fround(2 / 255);
-    expect(y[0]).toBe(Math.fround(-127 * scale));
-    expect(Object.is(y[1], 0)).toBe(true);
-    expect(y[2]).toBe(Math.fround(128 * scale));
-    expect(y[2]).toBe(Math.fround(1.0039216));
-  });
-});
-
-describe('XLA parameter sets (compiler/tests/fake_quant_ops_test.py)', () => {
+describe('XLA parameter sets (compiler/tests/fake_quant_ops_test.py): nudged ranges', () => {
   for (const c of XLA_CASES) {
     it(`${c.name}: nudged range`, () => {
       const n = nudge(c.min, c.max, quantRange(c.numBits, c.narrowRange));
@@ -178,30 +64,6 @@ describe('XLA parameter sets (compiler/tests/fake_quant_ops_test.py)', () => {
       expect(n.scale).toBe(r.scale);
       expect(n.invScale).toBe(r.invScale);
       expect(n.quantZero).toBe(r.quantZero);
-    });
-
-    it(`${c.name}: FakeQuantWithMinMaxVars`, () => {
-      const actual = runForward({inputs: c.inputs, shape: [c.inputs.length], min: c.min, max: c.max,
-                                 numBits: c.numBits, narrowRange: c.narrowRange});
-      const bad: string[] = [];
-      for (let i = 0; i < c.expected.length; i++) {
-        // numpy assert_allclose: |a - e| <= atol + rtol |e|
-        if (!(Math.abs(actual[i] - c.expected[i]) <= c.atol + c.rtol * Math.abs(c.expected[i]))) {
-          bad.push(`[${i}] got ${actual[i]} want ${c.expected[i]}`);
-        }
-      }
-      expect(bad).toEqual([]);
-      expect(sameFloatsReport(
-          actual, refFakeQuantVars(c.inputs, c.min, c.max, c.numBits, c.narrowRange))).toEqual([]);
-    });
-
-    it(`${c.name}: FakeQuantWithMinMaxVarsGradient`, () => {
-      checkGradient({
-        name: c.name, op: 'Vars', numBits: c.numBits, narrowRange: c.narrowRange, min: c.min,
-        max: c.max, shape: [c.inputs.length], inputs: c.inputs, gradients: c.gradients,
-        expectedBackprops: c.expectedBackprops, expectedWrtMin: c.expectedWrtMin,
-        expectedWrtMax: c.expectedWrtMax,
-      });
     });
   }
 });

@@ -2,7 +2,7 @@
  * The wasm kernels (our SIMD module on the wasm backend's heap), in Node:
  *   - the wasm binary is the one inside @tensorflow/tfjs-backend-wasm in node_modules: the backend
  *     initialises with fetch disabled, so nothing is downloaded;
- *   - the shared backend matrix (test/webgpu/backend_suite.ts): TF's cases, property tests against
+ *   - the shared backend matrix (test/shared/backend_suite.ts): TF's cases, property tests against
  *     the float32 reference, large and high-rank inputs, tf.grads, memory, with every output
  *     bit for bit like the cpu backend, the range sums within float32 summation error;
  *   - every output equal, bit for bit, to the cpu backend's on the same random data.
@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxArgsGradient, FakeQuantWithMinMaxVars, fakeQuantWithMinMaxVars, FakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsPerChannel, FakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
-import {compareWithReference, describeBackendSuite, type Op, referenceForward, runForward, runGradient} from '../webgpu/backend_suite';
+import {compareWithReference, describeBackendSuite, type Op, referenceForward, runForward, runGradient} from '../shared/backend_suite';
 import {type Problem, refNudge, refRangeGradientTerms} from '../shared/reference';
 
 const realFetch = globalThis.fetch;

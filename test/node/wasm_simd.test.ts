@@ -22,7 +22,7 @@ import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {nextDown, nextUp} from '../shared/float32';
 import {mulberry32} from '../shared/random';
 import {type Problem, refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refRangeGradientTerms} from '../shared/reference';
-import {compareWithReference, type Op} from '../webgpu/backend_suite';
+import {compareWithReference, type Op} from '../shared/backend_suite';
 
 const PATHS: WasmKernelPath[] = ['simd', 'scalar', 'js'];
 

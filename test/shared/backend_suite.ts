@@ -50,7 +50,7 @@ export interface BackendSuiteOptions {
   float32Runs?: number;
   /** An op's data input from its values (default: a fresh tensor); webgl passes packed ones. */
   input?: (values: Float32Array, shape: number[]) => tf.Tensor;
-  /** Levels per bit width in the tie sweep: every level when absent, else a stride of them. */
+  /** About this many levels per bit width in the tie sweep, strided (default 4096; Infinity: all). */
   sweepLevels?: number;
   /** Optimizer steps of the training-memory test (default 30). */
   trainingSteps?: number;
@@ -401,9 +401,9 @@ async function checkInvScale(): Promise<void> {
 const SWEEP_RANGES: Array<[number, number]> = [
   [-1, 1], [-0.75, 0.75], [-0.5, 2.5], [-25, 20], [0.3, 7.1], [-6.6, -0.4], [-1e-3, 3e-3]];
 
-/** Levels k of a bit width, every one or a stride of them (the last always). */
-function sweepLevels(steps: number, most: number|undefined): number[] {
-  const stride = most == null ? 1 : Math.max(1, Math.floor((steps + 1) / most));
+/** Levels k of a bit width, about `most` of them in equal strides (the last always). */
+function sweepLevels(steps: number, most: number): number[] {
+  const stride = Math.max(1, Math.floor((steps + 1) / most));
   const ks: number[] = [];
   for (let k = 0; k <= steps; k += stride) ks.push(k);
   if (ks[ks.length - 1] !== steps) ks.push(steps);
@@ -415,7 +415,7 @@ function sweepLevels(steps: number, most: number|undefined): number[] {
  * neighbours, for several ranges: per channel at once (forward, and gradient with integer dy),
  * and each range per tensor (forward).
  */
-async function checkTieSweep(exactSums: boolean, most: number|undefined): Promise<void> {
+async function checkTieSweep(exactSums: boolean, most: number): Promise<void> {
   for (let numBits = 2; numBits <= 16; numBits++) {
     for (const narrowRange of [false, true]) {
       const ranges: Array<[number, number]> = [...SWEEP_RANGES, [-0.37 * numBits, 0.61 * numBits]];
@@ -827,7 +827,7 @@ export function describeBackendSuite(opts: BackendSuiteOptions): void {
         });
       }
       it('Args and PerChannel multiply by TF\'s inv_scale, not by 1 / scale; Vars divides', checkInvScale);
-      it('every level and tie of every bit width, several ranges', () => checkTieSweep(exactSums, opts.sweepLevels));
+      it('every level and tie of every bit width, several ranges', () => checkTieSweep(exactSums, opts.sweepLevels ?? 4096));
       it('NaN and +-Inf: NaN stays NaN, Inf clamps; masked Inf / NaN gradients give NaN', checkNanAndInfinities);
       it('min == max == 0 channels: forward +0, gradient passes through, zero range gradients', checkZeroRanges);
       it('large and high-rank inputs (several row chunks per channel)', () => checkLargeInputs(exactSums));

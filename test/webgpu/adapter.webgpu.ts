@@ -16,7 +16,7 @@ import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
 import {refFakeQuantPerChannelGradient, refRangeGradientTerms} from '../shared/reference';
 
-import {describeBackendSuite} from './backend_suite';
+import {describeBackendSuite} from '../shared/backend_suite';
 import {FALLBACK_BACKEND, registerFallbackBackend, REMOVED_MEMBER} from './fallback_backend';
 import {countGpuWork, useWebGPU} from './webgpu_test_util';
 

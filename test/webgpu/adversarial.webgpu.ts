@@ -15,7 +15,7 @@ import type {Problem} from '../shared/reference';
 import {refFakeQuantArgs, refFakeQuantArgsGradient, refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refRangeGradientTerms} from '../shared/reference';
 
 import {adversarialCases, checkCase} from './adversarial_cases';
-import {compareWithReference, type Op} from './backend_suite';
+import {compareWithReference, type Op} from '../shared/backend_suite';
 
 describe('webgpu: adversarial input', () => {
   for (const c of adversarialCases({complex64: true})) {

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 /**
  * The webgpu kernels in Node (Dawn; SwiftShader's Vulkan driver when there is no GPU):
- *   - the shared backend matrix (backend_suite.ts): TF's cases, property tests against the float32
+ *   - the shared backend matrix (test/shared/backend_suite.ts): TF's cases, property tests against the float32
  *     reference (bit for bit, sign of zero included; range sums as
  *     the reference's terms added in another order: sumsClose), large and
  *     high-rank inputs, tf.grads, memory;
@@ -19,8 +19,8 @@ import {fakeQuantWgsl} from '../../src/kernels/webgpu/nudge_wgsl';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {mulberry32} from '../shared/random';
 import {refFakeQuantPerChannel, refFakeQuantPerChannelGradient, refFakeQuantVars, refFakeQuantVarsGradient, refRangeGradientTerms} from '../shared/reference';
+import {compareWithReference, describeBackendSuite} from '../shared/backend_suite';
 
-import {compareWithReference, describeBackendSuite} from './backend_suite';
 import {countGpuWork, countGpuWorkAsync, submitPendingCommands, useWebGPU, webgpuBackend} from './webgpu_test_util';
 
 describe('webgpu kernels', () => {
@@ -35,7 +35,7 @@ describe('webgpu kernels', () => {
     expect(isSoftwareAdapter(backend as unknown as WebGPUBackend)).toBe(swiftShader);
   });
 
-  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 100});
+  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 100, sweepLevels: 4096});
 
   it('runs the shared suite\'s ops as GPU dispatches (not through CPU forwarding)', async () => {
     const rand = mulberry32(1);
@@ -69,7 +69,7 @@ describe('webgpu kernels with a real GPU\'s layout (1024 workgroups)', () => {
     expect(tileLayout(3000 * 7, 7, targetWorkgroups(backend)).tilesY).toBe(94);
   });
 
-  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 30});
+  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 30, sweepLevels: 4096});
 });
 
 /** Both range gradients ([dMin, dMax] per channel) are sums of the reference's terms. */
