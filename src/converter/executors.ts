@@ -14,6 +14,7 @@ import {FakeQuantWithMinMaxArgs, FakeQuantWithMinMaxVars, FakeQuantWithMinMaxVar
 import {fakeQuantWithMinMaxArgs} from '../ops/fake_quant_with_min_max_args';
 import {fakeQuantWithMinMaxVars} from '../ops/fake_quant_with_min_max_vars';
 import {fakeQuantWithMinMaxVarsPerChannel} from '../ops/fake_quant_with_min_max_vars_per_channel';
+import {DEFAULT_MAX, DEFAULT_MIN, DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 
 /** A TF AttrValue as model.json writes it: int64 as a string, floats as numbers or strings. */
 export interface RawAttrValue {
@@ -91,8 +92,8 @@ function readAttr(node: FakeQuantGraphNode, op: string, name: string, kind: Attr
 
 function quantAttrs(node: FakeQuantGraphNode, op: string): [number, boolean] {
   return [
-    readAttr(node, op, 'num_bits', 'int', 8) as number,
-    readAttr(node, op, 'narrow_range', 'bool', false) as boolean,
+    readAttr(node, op, 'num_bits', 'int', DEFAULT_NUM_BITS) as number,
+    readAttr(node, op, 'narrow_range', 'bool', DEFAULT_NARROW_RANGE) as boolean,
   ];
 }
 
@@ -124,8 +125,8 @@ export const graphExecutors: {[op: string]: (node: FakeQuantGraphNode) => Tensor
   [FakeQuantWithMinMaxArgs]: node => {
     const op = FakeQuantWithMinMaxArgs;
     assertInputs(node, op, 1);
-    const min = readAttr(node, op, 'min', 'float', -6) as number;
-    const max = readAttr(node, op, 'max', 'float', 6) as number;
+    const min = readAttr(node, op, 'min', 'float', DEFAULT_MIN) as number;
+    const max = readAttr(node, op, 'max', 'float', DEFAULT_MAX) as number;
     const attrs = quantAttrs(node, op);
     return runForNode(node, op, () => fakeQuantWithMinMaxArgs(node.inputs[0], min, max, ...attrs));
   },

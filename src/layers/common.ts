@@ -2,6 +2,8 @@
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {layers, Shape} from '@tensorflow/tfjs-layers';
 
+import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/defaults';
+
 /** The constructor arguments every tfjs layer accepts (`name`, `trainable`, `inputShape`, ...). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 
@@ -37,7 +39,8 @@ export function allButLastAxis(rank: number): number[] {
 }
 
 export function assertNumBits(numBits: number, layerName: string, argName = 'numBits'): void {
-  if (!Number.isInteger(numBits) || numBits < 2 || numBits > 16) {
-    throw new Error(`${layerName}: ${argName} must be an integer in 2..16, got ${numBits}.`);
+  if (!Number.isInteger(numBits) || numBits < MIN_NUM_BITS || numBits > MAX_NUM_BITS) {
+    throw new Error(
+        `${layerName}: ${argName} must be an integer in ${MIN_NUM_BITS}..${MAX_NUM_BITS}, got ${numBits}.`);
   }
 }

@@ -9,6 +9,7 @@ import {initializers, layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsPerChannel} from '../index';
+import {DEFAULT_EMA_DECAY, DEFAULT_MAX, DEFAULT_MIN, DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {allButLastAxis, assertNumBits, type Kwargs, type LayerArgs, singleShape, singleTensor} from './common';
 
 /**
@@ -94,13 +95,13 @@ export class FakeQuant extends layers.Layer {
 
   constructor(args: FakeQuantArgs = {}) {
     super(args);
-    this.numBits = args.numBits ?? 8;
-    this.narrowRange = args.narrowRange ?? false;
+    this.numBits = args.numBits ?? DEFAULT_NUM_BITS;
+    this.narrowRange = args.narrowRange ?? DEFAULT_NARROW_RANGE;
     this.perChannel = args.perChannel ?? false;
     this.mode = args.mode ?? 'ema';
-    this.emaDecay = args.emaDecay ?? 0.999;
-    this.initMin = args.initMin ?? -6;
-    this.initMax = args.initMax ?? 6;
+    this.emaDecay = args.emaDecay ?? DEFAULT_EMA_DECAY;
+    this.initMin = args.initMin ?? DEFAULT_MIN;
+    this.initMax = args.initMax ?? DEFAULT_MAX;
     assertNumBits(this.numBits, 'FakeQuant');
     assertBoolean(this.narrowRange, 'narrowRange');
     assertBoolean(this.perChannel, 'perChannel');

@@ -1,6 +1,7 @@
 import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxArgs, type FakeQuantWithMinMaxArgsAttrs, type FakeQuantWithMinMaxArgsInputs} from '../kernel_names';
+import {DEFAULT_MAX, DEFAULT_MIN, DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {assertArgsRange, assertQuantAttrs, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxArgs';
@@ -20,7 +21,8 @@ const OP_NAME = 'fakeQuantWithMinMaxArgs';
  * @param narrowRange Quantize to [1, 2^numBits - 1] instead of [0, 2^numBits - 1]. Default false.
  */
 function fakeQuantWithMinMaxArgs_<T extends Tensor>(
-    inputs: T|TensorLike, min = -6, max = 6, numBits = 8, narrowRange = false): T {
+    inputs: T|TensorLike, min = DEFAULT_MIN, max = DEFAULT_MAX, numBits = DEFAULT_NUM_BITS,
+    narrowRange = DEFAULT_NARROW_RANGE): T {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   assertArgsRange(min, max, OP_NAME);
   const kernelInputs: FakeQuantWithMinMaxArgsInputs =

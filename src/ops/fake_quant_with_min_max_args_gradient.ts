@@ -1,6 +1,7 @@
 import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxArgsGradient, type FakeQuantWithMinMaxArgsGradientAttrs, type FakeQuantWithMinMaxArgsGradientInputs} from '../kernel_names';
+import {DEFAULT_MAX, DEFAULT_MIN, DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {assertArgsRange, assertQuantAttrs, assertSameShape, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxArgsGradient';
@@ -17,8 +18,8 @@ const OP_NAME = 'fakeQuantWithMinMaxArgsGradient';
  * @param narrowRange Whether the forward op used [1, 2^numBits - 1]. Default false.
  */
 function fakeQuantWithMinMaxArgsGradient_<T extends Tensor>(
-    gradients: T|TensorLike, inputs: T|TensorLike, min = -6, max = 6, numBits = 8,
-    narrowRange = false): T {
+    gradients: T|TensorLike, inputs: T|TensorLike, min = DEFAULT_MIN, max = DEFAULT_MAX, numBits = DEFAULT_NUM_BITS,
+    narrowRange = DEFAULT_NARROW_RANGE): T {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   assertArgsRange(min, max, OP_NAME);
   const $gradients = toFloat32Tensor(gradients, 'gradients', OP_NAME);

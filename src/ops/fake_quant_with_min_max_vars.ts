@@ -1,6 +1,7 @@
 import {engine, type NamedAttrMap, type NamedTensorMap, op, type Scalar, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxVars, type FakeQuantWithMinMaxVarsAttrs, type FakeQuantWithMinMaxVarsInputs} from '../kernel_names';
+import {DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {assertQuantAttrs, assertScalar, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVars';
@@ -22,8 +23,8 @@ export const PER_CHANNEL_HINT = ' For one range per channel use fakeQuantWithMin
  * @param narrowRange Quantize to [1, 2^numBits - 1] instead of [0, 2^numBits - 1]. Default false.
  */
 function fakeQuantWithMinMaxVars_<T extends Tensor>(
-    inputs: T|TensorLike, min: Scalar|number, max: Scalar|number, numBits = 8,
-    narrowRange = false): T {
+    inputs: T|TensorLike, min: Scalar|number, max: Scalar|number, numBits = DEFAULT_NUM_BITS,
+    narrowRange = DEFAULT_NARROW_RANGE): T {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
   const $min = toFloat32Tensor(min, 'min', OP_NAME);

@@ -1,6 +1,7 @@
 import {op, type Scalar, type Tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxVarsGradient, type FakeQuantWithMinMaxVarsGradientAttrs} from '../kernel_names';
+import {DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {PER_CHANNEL_HINT} from './fake_quant_with_min_max_vars';
 import {assertQuantAttrs, assertScalar, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 
@@ -28,7 +29,7 @@ export interface FakeQuantWithMinMaxVarsGradientResult<T extends Tensor = Tensor
  */
 function fakeQuantWithMinMaxVarsGradient_<T extends Tensor>(
     gradients: T|TensorLike, inputs: T|TensorLike, min: Scalar|number, max: Scalar|number,
-    numBits = 8, narrowRange = false): FakeQuantWithMinMaxVarsGradientResult<T> {
+    numBits = DEFAULT_NUM_BITS, narrowRange = DEFAULT_NARROW_RANGE): FakeQuantWithMinMaxVarsGradientResult<T> {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   const kernelInputs = toGradientKernelInputs(gradients, inputs, min, max, OP_NAME);
   assertScalar(kernelInputs.min, 'min', OP_NAME, PER_CHANNEL_HINT);

@@ -1,6 +1,7 @@
 import {engine, type NamedAttrMap, type NamedTensorMap, op, type Tensor, type Tensor1D, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxVarsPerChannel, type FakeQuantWithMinMaxVarsPerChannelAttrs, type FakeQuantWithMinMaxVarsPerChannelInputs} from '../kernel_names';
+import {DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {assertPerChannelRange, assertQuantAttrs, toFloat32Tensor} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannel';
@@ -21,8 +22,8 @@ const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannel';
  * @param narrowRange Quantize to [1, 2^numBits - 1] instead of [0, 2^numBits - 1]. Default false.
  */
 function fakeQuantWithMinMaxVarsPerChannel_<T extends Tensor>(
-    inputs: T|TensorLike, min: Tensor1D|TensorLike, max: Tensor1D|TensorLike, numBits = 8,
-    narrowRange = false): T {
+    inputs: T|TensorLike, min: Tensor1D|TensorLike, max: Tensor1D|TensorLike, numBits = DEFAULT_NUM_BITS,
+    narrowRange = DEFAULT_NARROW_RANGE): T {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   const $inputs = toFloat32Tensor(inputs, 'inputs', OP_NAME);
   const $min = toFloat32Tensor(min, 'min', OP_NAME);

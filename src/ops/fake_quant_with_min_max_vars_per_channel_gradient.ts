@@ -1,6 +1,7 @@
 import {op, type Tensor, type Tensor1D, type TensorLike} from '@tensorflow/tfjs-core';
 
 import {FakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientAttrs} from '../kernel_names';
+import {DEFAULT_NARROW_RANGE, DEFAULT_NUM_BITS} from '../quant/defaults';
 import {assertPerChannelRange, assertQuantAttrs, runRangeGradientKernel, toGradientKernelInputs} from './op_utils';
 
 const OP_NAME = 'fakeQuantWithMinMaxVarsPerChannelGradient';
@@ -27,8 +28,8 @@ export interface FakeQuantWithMinMaxVarsPerChannelGradientResult<T extends Tenso
  */
 function fakeQuantWithMinMaxVarsPerChannelGradient_<T extends Tensor>(
     gradients: T|TensorLike, inputs: T|TensorLike, min: Tensor1D|TensorLike,
-    max: Tensor1D|TensorLike, numBits = 8,
-    narrowRange = false): FakeQuantWithMinMaxVarsPerChannelGradientResult<T> {
+    max: Tensor1D|TensorLike, numBits = DEFAULT_NUM_BITS,
+    narrowRange = DEFAULT_NARROW_RANGE): FakeQuantWithMinMaxVarsPerChannelGradientResult<T> {
   assertQuantAttrs(numBits, narrowRange, OP_NAME);
   const kernelInputs = toGradientKernelInputs(gradients, inputs, min, max, OP_NAME);
   assertPerChannelRange(kernelInputs.inputs, kernelInputs.min, kernelInputs.max, OP_NAME);

@@ -5,7 +5,7 @@
 import {cast, engine, type NamedAttrMap, type NamedTensorMap, type Rank, Tensor, tensor, type TensorLike} from '@tensorflow/tfjs-core';
 
 import type {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
-import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/nudge';
+import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/defaults';
 
 /** A value as an error message shows it: strings quoted, so that '8' does not read as 8. */
 function shown(value: unknown): string {

@@ -5,9 +5,6 @@
  */
 const f32 = Math.fround;
 
-export const MIN_NUM_BITS = 2;
-export const MAX_NUM_BITS = 16;
-
 export interface QuantRange {
   /** 0, or 1 with narrowRange. */
   quantMin: number;
