@@ -11,36 +11,22 @@ import {layers} from '@tensorflow/tfjs-layers';
 import type {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 
 import {fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../index';
+import {DEFAULT_NUM_BITS} from '../quant/defaults';
 import {allButLastAxis, assertNumBits, type Kwargs, type LayerArgs} from './common';
+import {assertTfjsLayersInternals, KERNEL_LAYERS, kernelVariable, withKernel} from './tfjs_layers_internals';
 
 type Layer = InstanceType<typeof layers.Layer>;
 
-/** Where a wrappable layer keeps its kernel, and whether it can be quantized per channel. */
-interface KernelSpec {
-  /** The layer's property holding the kernel variable (read in its `call`). */
-  property: 'kernel'|'depthwiseKernel';
-  /**
-   * Whether per-channel ranges apply. Conv2DTranspose's kernel [kh, kw, out, in] has its output
-   * channels on axis 2: it is quantized per tensor, as TF Model Optimization does
-   * (`Default8BitConvTransposeWeightsQuantizer`, per_axis=False).
-   */
-  perChannel: boolean;
-}
-
-const KERNEL_SPECS: {[className: string]: KernelSpec} = {
-  Dense: {property: 'kernel', perChannel: true},
-  Conv1D: {property: 'kernel', perChannel: true},
-  Conv2D: {property: 'kernel', perChannel: true},
-  DepthwiseConv2D: {property: 'depthwiseKernel', perChannel: true},
-  Conv2DTranspose: {property: 'kernel', perChannel: false},
-};
-
-/** The wrappable layers (class names). */
-export const KERNEL_LAYERS: ReadonlySet<string> = new Set(Object.keys(KERNEL_SPECS));
+/**
+ * Kernel layers quantized per tensor only. Conv2DTranspose's kernel [kh, kw, out, in] has its
+ * output channels on axis 2: it is quantized per tensor, as TF Model Optimization does
+ * (`Default8BitConvTransposeWeightsQuantizer`, per_axis=False).
+ */
+const PER_TENSOR_ONLY: ReadonlySet<string> = new Set(['Conv2DTranspose']);
 
 /** Whether kernels of this wrappable layer class can be quantized per output channel. */
 export function supportsPerChannel(className: string): boolean {
-  return KERNEL_SPECS[className]?.perChannel ?? false;
+  return KERNEL_LAYERS.has(className) && !PER_TENSOR_ONLY.has(className);
 }
 
 /**
@@ -72,8 +58,6 @@ export interface FakeQuantWeightsArgs extends LayerArgs {
   narrowRange?: boolean;
 }
 
-type KernelHolder = {read(): Tensor};
-
 /** Symmetric range of a kernel: per channel (last axis) or for the whole tensor. */
 export function symmetricKernelRange(
     kernel: Tensor, numBits: number, perChannel: boolean, narrowRange: boolean): [Tensor, Tensor] {
@@ -99,7 +83,7 @@ export function symmetricKernelRange(
  * gradient's forward function, so none of its ops are recorded for backpropagation.
  */
 export function fakeQuantKernel(
-    kernel: Tensor, numBits = 8, perChannel = true, narrowRange = true): Tensor {
+    kernel: Tensor, numBits = DEFAULT_NUM_BITS, perChannel = true, narrowRange = true): Tensor {
   // Only the kernel is saved for the backward pass, and the range is recomputed there: a custom
   // gradient must not keep tensors it creates (tfjs reports them as leaks under IS_TEST).
   const quantize = customGrad((...args: Array<Tensor|GradSaveFunc>) => {
@@ -140,6 +124,7 @@ export class FakeQuantWeights extends layers.Layer {
 
   constructor(args: FakeQuantWeightsArgs) {
     super(args);
+    assertTfjsLayersInternals();
     if (args == null || args.layer == null || !(args.layer instanceof layers.Layer)) {
       throw new Error('FakeQuantWeights: args.layer must be a tfjs layer.');
     }
@@ -149,7 +134,7 @@ export class FakeQuantWeights extends layers.Layer {
           `FakeQuantWeights wraps ${[...KERNEL_LAYERS].join(', ')} layers, not ${className}.`);
     }
     this.layer = args.layer;
-    this.numBits = args.numBits ?? 8;
+    this.numBits = args.numBits ?? DEFAULT_NUM_BITS;
     this.perChannel = args.perChannel ?? supportsPerChannel(className);
     this.narrowRange = args.narrowRange ?? true;
     assertNumBits(this.numBits, 'FakeQuantWeights');
@@ -187,12 +172,18 @@ export class FakeQuantWeights extends layers.Layer {
     return this.layer.losses;
   }
 
+  /**
+   * Passed on to the wrapped layer, which builds the weights: loading a saved model sets it so
+   * that the initializers are skipped, the weights being loaded next (as for tfjs's own layers).
+   */
+  setFastWeightInitDuringBuild(value: boolean): void {
+    super.setFastWeightInitDuringBuild(value);
+    // As `trainable`, it could be set by the Layer constructor, before `this.layer` exists.
+    if (this.layer != null) this.layer.setFastWeightInitDuringBuild(value);
+  }
+
   build(inputShape: Shape|Shape[]): void {
     if (!this.layer.built) {
-      // Loading a saved model: skip the initializers, the weights are loaded next (as tfjs does
-      // for the model's own layers).
-      const fast = (this as unknown as {fastWeightInitDuringBuild?: boolean}).fastWeightInitDuringBuild;
-      (this.layer as unknown as {fastWeightInitDuringBuild?: boolean}).fastWeightInitDuringBuild = fast;
       this.layer.build(inputShape);
       this.layer.built = true;
     }
@@ -206,25 +197,13 @@ export class FakeQuantWeights extends layers.Layer {
   call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor|Tensor[] {
     return tidy(() => {
       const quantized = this.quantizedKernel();
-      // The wrapped layer reads `this.kernel.read()` (DepthwiseConv2D: `depthwiseKernel`) in its
-      // call: it reads the quantized tensor there (as TF Model Optimization's QuantizeWrapper,
-      // which sets the layer's kernel attribute to the quantized tensor for the call).
-      const holder = this.layer as unknown as {[property: string]: KernelHolder};
-      const property = KERNEL_SPECS[this.layer.getClassName()].property;
-      const kernel = holder[property];
-      holder[property] = {read: () => quantized};
-      try {
-        return this.layer.call(inputs, kwargs);
-      } finally {
-        holder[property] = kernel;
-      }
+      return withKernel(this.layer, quantized, () => this.layer.call(inputs, kwargs));
     });
   }
 
   /** The wrapped layer's kernel variable (e.g. for reading its float values). */
   kernelVariable(): LayerVariable {
-    const property = KERNEL_SPECS[this.layer.getClassName()].property;
-    const kernel = (this.layer as unknown as {[property: string]: LayerVariable|null})[property];
+    const kernel = kernelVariable(this.layer);
     if (kernel == null) throw new Error(`FakeQuantWeights ${this.name}: the wrapped layer is not built yet.`);
     return kernel;
   }

@@ -25,10 +25,10 @@
 import {type layers, Sequential} from '@tensorflow/tfjs-layers';
 import type {LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
-import {FakeQuantWeights, KERNEL_LAYERS} from './fake_quant_weights';
+import {FakeQuantWeights} from './fake_quant_weights';
+import {KERNEL_LAYERS, modelNodes} from './tfjs_layers_internals';
 
 type Layer = InstanceType<typeof layers.Layer>;
-type LayerNode = Layer['inboundNodes'][number];
 
 /** The ReLU kinds TFLite fuses into an op as its `fused_activation_function`. */
 export type ReluKind = 'relu'|'relu6';
@@ -100,13 +100,6 @@ export function fusesInto(producer: Layer, consumer: Layer): boolean {
   const p = className(producer);
   if (className(consumer) === 'BatchNormalization') return FUSING_KERNEL_LAYERS.has(p);
   return reluKind(consumer) != null && (FUSING_KERNEL_LAYERS.has(p) || p === 'BatchNormalization' || p === 'Add');
-}
-
-/** The nodes of `layer` that belong to `model` (a layer may also be applied in other models). */
-export function modelNodes(model: LayersModel, layer: Layer): LayerNode[] {
-  const containerNodes = (model as unknown as {containerNodes?: Set<string>}).containerNodes;
-  return layer.inboundNodes.filter(
-      (_, index) => containerNodes == null || containerNodes.has(`${layer.name}_ib-${index}`));
 }
 
 /**

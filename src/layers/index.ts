@@ -14,6 +14,7 @@
 import '../index';
 
 export {MIN_RANGE, FakeQuant, FakeQuantArgs, RangeMode, CalibrationMethod} from './fake_quant';
-export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, KERNEL_LAYERS, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
+export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
+export {KERNEL_LAYERS} from './tfjs_layers_internals';
 export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, isFusingKernelLayer, ownActivation, ReluKind, reluKind, unwrapLayer} from './fusion';
 export {quantizeModel, QuantizeModelOptions, calibrate, CalibrateOptions, fakeQuantLayers} from './quantize_model';
