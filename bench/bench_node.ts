@@ -31,7 +31,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
-import {type BenchBackend, defaultOptions, runBench} from './harness';
+import {type BenchBackend, defaultOptions, recordedOptions, runBench} from './harness';
 import {type ModelBackend, type ModelBenchResult, renderModels} from './models_report';
 import {type BenchResult, evaluateGoals, renderMarkdown, renderSideBySide, sizeLabel} from './report';
 import {type CliOptions, hostDescription, MODELS_FILE, parseArgs, RESULTS_DIR, sourceVersion, writeJson, writeResultsReadme} from './results_file';
@@ -130,12 +130,7 @@ async function benchBackend(backend: NodeBackend, cli: CliOptions): Promise<Benc
       date: new Date().toISOString(),
       quick: cli.quick,
       sizes: opts.sizes,
-      options: {
-        warmupMs: opts.warmupMs, minWarmCalls: opts.minWarmCalls, minRounds: opts.minRounds,
-        maxRounds: opts.maxRounds, sizeBudgetMs: opts.sizeBudgetMs,
-        targetSampleMs: opts.targetSampleMs, numBits: opts.numBits, narrowRange: opts.narrowRange,
-        ...(cli.filter ? {filter: cli.filter} : {}),
-      },
+      options: {...recordedOptions(opts), ...(cli.filter ? {filter: cli.filter} : {})},
       totalSeconds: (performance.now() - t0) / 1000,
     },
     results,

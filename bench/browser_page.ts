@@ -18,7 +18,7 @@ import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 // Registers the webgpu backend where the browser has navigator.gpu (a secure context).
 import '@tensorflow/tfjs-backend-webgpu';
 
-import {defaultOptions, runBench} from './harness';
+import {defaultOptions, recordedOptions, runBench} from './harness';
 import {type BenchMeta, type BenchResult, evaluateGoals, type PageMessage, parseSize, renderMarkdown} from './report';
 
 interface BenchState {
@@ -104,9 +104,7 @@ async function main(): Promise<void> {
   const meta: BenchMeta = {
     backend, machine, details, date: new Date().toISOString(), quick, sizes: opts.sizes,
     options: {
-      warmupMs: opts.warmupMs, minWarmCalls: opts.minWarmCalls, minRounds: opts.minRounds,
-      maxRounds: opts.maxRounds, sizeBudgetMs: opts.sizeBudgetMs,
-      targetSampleMs: opts.targetSampleMs, numBits: opts.numBits, narrowRange: opts.narrowRange,
+      ...recordedOptions(opts),
       ...(backend === 'webgl' ?
               {packedVariants, minMax: 'packed variables', readDxElement} :
               {}),

@@ -93,6 +93,16 @@ export function defaultOptions(
   };
 }
 
+/** The options a result's meta records, in this order (the scripts add their own after them). */
+const RECORDED_OPTIONS = [
+  'warmupMs', 'minWarmCalls', 'minRounds', 'maxRounds', 'sizeBudgetMs', 'targetSampleMs', 'numBits',
+  'narrowRange',
+] as const;
+
+export function recordedOptions(opts: Omit<RunOptions, 'log'>): Record<string, number|boolean> {
+  return Object.fromEntries(RECORDED_OPTIONS.map(k => [k, opts[k]]));
+}
+
 /** The range every case uses: [-1, 1], 8 bits -> nudged [-0.99607843, 1.00392163]. */
 const RANGE_MIN = -1;
 const RANGE_MAX = 1;
@@ -109,8 +119,14 @@ interface Case {
   op?: () => tf.Tensor[];
 }
 
+/** x and dy of one size. */
+interface Arrays {
+  x: Float32Array;
+  dy: Float32Array;
+}
+
 /** x uniform in [-1.5, 1.5] (about a third outside [-1, 1]), dy uniform in [-1, 1]. */
-function makeInputs(n: number): {x: Float32Array, dy: Float32Array} {
+function makeInputs(n: number): Arrays {
   const r = mulberry32(0x5eed + n);
   const x = new Float32Array(n);
   const dy = new Float32Array(n);
@@ -119,6 +135,157 @@ function makeInputs(n: number): {x: Float32Array, dy: Float32Array} {
     dy[i] = r() * 2 - 1;
   }
   return {x, dy};
+}
+
+/** What the ops of a case take: x, dy, the min/max variables, bits and narrow range. */
+interface OpInputs {
+  x: tf.Tensor;
+  dy: tf.Tensor;
+  min: tf.Scalar;
+  max: tf.Scalar;
+  bits: number;
+  narrow: boolean;
+}
+
+/** What the JS loops take: the same inputs as arrays, min/max as numbers. */
+interface LoopInputs {
+  x: Float32Array;
+  dy: Float32Array;
+  min: number;
+  max: number;
+  bits: number;
+  narrow: boolean;
+}
+
+/** A JS loop writing its output (dx or y) into `out`; the gradient's returns its two sums. */
+type Loop = (a: LoopInputs, out: Float32Array) => unknown;
+
+/** One row of CASES: what one call computes, and where it runs. */
+interface CaseSpec {
+  id: string;
+  label: string;
+  group: Group;
+  role: Role;
+  /** In the main table (false: a variant, only in the table of every formulation). */
+  main: boolean;
+  /** webgl: also timed on x and dy stored packed (RunOptions.packedVariants). */
+  packed?: boolean;
+  /** Reads from the backend synchronously: not on webgpu. */
+  syncRead?: boolean;
+  /** The op: the forward's [y], the gradient's [dx, dMin, dMax], the floor's [sum]. */
+  op?: (t: OpInputs) => tf.Tensor[];
+  /** cpu only: a plain loop, into a fresh output array per call or a preallocated one. */
+  loop?: {fn: Loop, prealloc: boolean};
+}
+
+/**
+ * Every case, in the order they are timed (each round starts one further). The composites (helpers
+ * below) compute the nudge on the backend from the min/max tensors, as a user without this package
+ * would; they are not bit-exact in every corner, which does not change their cost.
+ */
+const CASES: CaseSpec[] = [
+  {
+    id: 'ours.grad', label: 'fakeQuantWithMinMaxVarsGradient', group: 'gradient', role: 'ours',
+    main: true, packed: true,
+    op: ({dy, x, min, max, bits, narrow}) => {
+      const r = fakeQuantWithMinMaxVarsGradient(dy, x, min, max, bits, narrow);
+      return [r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax];
+    },
+  },
+  {
+    // TF's own formulation: multiply by float masks (Inf/NaN and -0 behave as in TF).
+    id: 'composite.grad.maskMul',
+    label: 'composite grad (greaterEqual/lessEqual/logicalAnd, cast, mul, sum)', group: 'gradient',
+    role: 'composite', main: true, packed: true,
+    op: ({dy, x, min, max, bits, narrow}) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
+      return [
+        tf.mul(dy, tf.cast(inRange, 'float32')),
+        tf.sum(tf.mul(dy, tf.cast(tf.less(x, nudgedMin), 'float32'))),
+        tf.sum(tf.mul(dy, tf.cast(tf.greater(x, nudgedMax), 'float32'))),
+      ];
+    },
+  },
+  {
+    id: 'composite.grad.where', label: 'composite grad (where with zeros, sum)', group: 'gradient',
+    role: 'composite', main: true,
+    op: ({dy, x, min, max, bits, narrow}) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const zeros = tf.zerosLike(dy);
+      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
+      return [
+        tf.where(inRange, dy, zeros),
+        tf.sum(tf.where(tf.less(x, nudgedMin), dy, zeros)),
+        tf.sum(tf.where(tf.greater(x, nudgedMax), dy, zeros)),
+      ];
+    },
+  },
+  {
+    // Masks from step() of differences: no bool tensors and no casts.
+    id: 'composite.grad.step', label: 'composite grad (step masks, 1 - below - above, mul, sum)',
+    group: 'gradient', role: 'composite', main: true,
+    op: ({dy, x, min, max, bits, narrow}) => {
+      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
+      const below = tf.step(tf.sub(nudgedMin, x));
+      const above = tf.step(tf.sub(x, nudgedMax));
+      const dx = tf.mul(dy, tf.sub(tf.sub(1, below), above));
+      return [dx, tf.sum(tf.mul(dy, below)), tf.sum(tf.mul(dy, above))];
+    },
+  },
+  {
+    id: 'floor.mulSum', label: 'floor: one mul + one sum', group: 'floor', role: 'floor', main: true,
+    packed: true, op: ({dy, x}) => [tf.sum(tf.mul(dy, x))],
+  },
+  {
+    id: 'ours.fwd', label: 'fakeQuantWithMinMaxVars', group: 'forward', role: 'ours', main: true,
+    packed: true,
+    op: ({x, min, max, bits, narrow}) => [fakeQuantWithMinMaxVars(x, min, max, bits, narrow)],
+  },
+  {
+    id: 'composite.fwd.minMax', label: 'composite fwd (minimum/maximum with nudge tensors)',
+    group: 'forward', role: 'composite', main: true, packed: true,
+    op: ({x, min, max, bits, narrow}) => {
+      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
+      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
+      const clamped = tf.maximum(tf.minimum(x, nudgedMax), nudgedMin);
+      return [quantizeClamped(clamped, nudgedMin, scale, quantZero)];
+    },
+  },
+  {
+    id: 'composite.fwd.clipByValue', label: 'composite fwd (nudged bounds read back, clipByValue)',
+    group: 'forward', role: 'composite', main: true, syncRead: true,
+    op: ({x, min, max, bits, narrow}) => {
+      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
+      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
+      // clipByValue only takes numbers: one read-back of both nudged bounds.
+      const [lo, hi] = tf.stack([nudgedMin, nudgedMax]).dataSync();
+      return [quantizeClamped(tf.clipByValue(x, lo, hi), nudgedMin, scale, quantZero)];
+    },
+  },
+  {id: 'loop.grad', label: 'plain loop grad (fresh output array)', group: 'gradient', role: 'loop',
+   main: true, loop: {fn: gradientLoop(loopGradient), prealloc: false}},
+  {id: 'loop.grad.prealloc', label: 'plain loop grad (preallocated output)', group: 'gradient',
+   role: 'loop', main: false, loop: {fn: gradientLoop(loopGradient), prealloc: true}},
+  {id: 'loop.grad.branchless', label: 'plain loop grad, branchless masks (fresh output array)',
+   group: 'gradient', role: 'loop', main: false,
+   loop: {fn: gradientLoop(loopGradientBranchless), prealloc: false}},
+  {id: 'loop.fwd', label: 'plain loop fwd (fresh output array)', group: 'forward', role: 'loop',
+   main: true, loop: {fn: forwardLoop(loopForward), prealloc: false}},
+  {id: 'loop.fwd.minMax', label: 'plain loop fwd, Math.min/max clamp (fresh output array)',
+   group: 'forward', role: 'loop', main: false,
+   loop: {fn: forwardLoop(loopForwardMinMax), prealloc: false}},
+  {id: 'loop.fwd.prealloc', label: 'plain loop fwd (preallocated output)', group: 'forward',
+   role: 'loop', main: false, loop: {fn: forwardLoop(loopForward), prealloc: true}},
+];
+
+/** The variants of the `packed` cases on packed x and dy (webgl). */
+const PACKED_VARIANT = {suffix: '@packed', labelSuffix: ' [packed x, dy]'};
+
+/** Whether a case runs on this backend: the loops on cpu only, no synchronous reads on webgpu. */
+function runsOn(spec: CaseSpec, env: Env): boolean {
+  if (spec.loop) return env.backend === 'cpu';
+  return !(spec.syncRead && env.webgpu);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,89 +330,6 @@ function quantizeClamped(c: tf.Tensor, nudgedMin: tf.Tensor, scale: tf.Tensor, q
   return tf.mul(level, scale);
 }
 
-type Forward = (x: tf.Tensor, min: tf.Scalar, max: tf.Scalar, bits: number, narrow: boolean) =>
-    tf.Tensor;
-
-/** syncRead: the formulation reads from the backend synchronously (not possible on webgpu). */
-const FORWARD_COMPOSITES: Array<{id: string, label: string, fn: Forward, syncRead?: boolean}> = [
-  {
-    id: 'minMax',
-    label: 'composite fwd (minimum/maximum with nudge tensors)',
-    fn: (x, min, max, bits, narrow) => {
-      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
-      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
-      const clamped = tf.maximum(tf.minimum(x, nudgedMax), nudgedMin);
-      return quantizeClamped(clamped, nudgedMin, scale, quantZero);
-    },
-  },
-  {
-    id: 'clipByValue',
-    label: 'composite fwd (nudged bounds read back, clipByValue)',
-    syncRead: true,
-    fn: (x, min, max, bits, narrow) => {
-      const {nudgedMin, nudgedMax, scale} = nudgeTensors(min, max, bits, narrow);
-      const quantZero = quantZeroTensor(min, max, nudgedMin, bits, narrow);
-      // clipByValue only takes numbers: one read-back of both nudged bounds.
-      const [lo, hi] = tf.stack([nudgedMin, nudgedMax]).dataSync();
-      return quantizeClamped(tf.clipByValue(x, lo, hi), nudgedMin, scale, quantZero);
-    },
-  },
-];
-
-interface Grads {
-  dx: tf.Tensor;
-  dMin: tf.Scalar;
-  dMax: tf.Scalar;
-}
-type Gradient = (dy: tf.Tensor, x: tf.Tensor, min: tf.Scalar, max: tf.Scalar, bits: number,
-                 narrow: boolean) => Grads;
-
-const GRADIENT_COMPOSITES: Array<{id: string, label: string, fn: Gradient}> = [
-  {
-    // TF's own formulation: multiply by float masks (Inf/NaN and -0 behave as in TF).
-    id: 'maskMul',
-    label: 'composite grad (greaterEqual/lessEqual/logicalAnd, cast, mul, sum)',
-    fn: (dy, x, min, max, bits, narrow) => {
-      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
-      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
-      return {
-        dx: tf.mul(dy, tf.cast(inRange, 'float32')),
-        dMin: tf.sum(tf.mul(dy, tf.cast(tf.less(x, nudgedMin), 'float32'))),
-        dMax: tf.sum(tf.mul(dy, tf.cast(tf.greater(x, nudgedMax), 'float32'))),
-      };
-    },
-  },
-  {
-    id: 'where',
-    label: 'composite grad (where with zeros, sum)',
-    fn: (dy, x, min, max, bits, narrow) => {
-      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
-      const zeros = tf.zerosLike(dy);
-      const inRange = tf.logicalAnd(tf.greaterEqual(x, nudgedMin), tf.lessEqual(x, nudgedMax));
-      return {
-        dx: tf.where(inRange, dy, zeros),
-        dMin: tf.sum(tf.where(tf.less(x, nudgedMin), dy, zeros)),
-        dMax: tf.sum(tf.where(tf.greater(x, nudgedMax), dy, zeros)),
-      };
-    },
-  },
-  {
-    // Masks from step() of differences: no bool tensors and no casts.
-    id: 'step',
-    label: 'composite grad (step masks, 1 - below - above, mul, sum)',
-    fn: (dy, x, min, max, bits, narrow) => {
-      const {nudgedMin, nudgedMax} = nudgeTensors(min, max, bits, narrow);
-      const below = tf.step(tf.sub(nudgedMin, x));
-      const above = tf.step(tf.sub(x, nudgedMax));
-      return {
-        dx: tf.mul(dy, tf.sub(tf.sub(1, below), above)),
-        dMin: tf.sum(tf.mul(dy, below)),
-        dMax: tf.sum(tf.mul(dy, above)),
-      };
-    },
-  },
-];
-
 // ---------------------------------------------------------------------------------------------
 // Plain Float32Array loops (cpu only): the same TF-exact work, nudge computed once per call.
 
@@ -269,6 +353,7 @@ function loopGradient(
 /**
  * The same work with the comparisons turned into numbers (`+(v < lo)`) instead of branches: no
  * branch mispredictions on data that is partly out of range. Bit-identical results (NaN, -0).
+ * Written out, like loopForwardMinMax: the loop itself is what is timed.
  */
 function loopGradientBranchless(
     dy: Float32Array, x: Float32Array, min: number, max: number, bits: number, narrow: boolean,
@@ -311,6 +396,15 @@ function loopForward(
     const unrounded = f32(f32(c - lo) / scale);
     out[i] = Math.floor(f32(f32(unrounded - quantZero) + 0.5)) * scale;
   }
+}
+
+/** The loops as CASES calls them (they keep their plain arguments, as they have been timed). */
+function gradientLoop(fn: typeof loopGradient): Loop {
+  return (a, dx) => fn(a.dy, a.x, a.min, a.max, a.bits, a.narrow, dx);
+}
+
+function forwardLoop(fn: typeof loopForward): Loop {
+  return (a, out) => fn(a.x, a.min, a.max, a.bits, a.narrow, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,17 +485,6 @@ async function webgpuDone(webgpu: WebGPUBackend): Promise<void> {
   await webgpu.device.queue.onSubmittedWorkDone();
 }
 
-/** The cases that also run on packed x and dy (webgl, RunOptions.packedVariants). */
-const PACKED_VARIANT_IDS = new Set(
-    ['ours.grad', 'composite.grad.maskMul', 'floor.mulSum', 'ours.fwd', 'composite.fwd.minMax']);
-
-interface Tensors {
-  x: tf.Tensor;
-  dy: tf.Tensor;
-  min: tf.Variable;
-  max: tf.Variable;
-}
-
 /** What a case's op returns: the gradient's [dx, dMin, dMax], the forward's [y], the floor's [sum]. */
 type Compute = () => tf.Tensor[];
 
@@ -435,87 +518,40 @@ function timedCall(env: Env, opts: RunOptions, group: Group, compute: Compute): 
   });
 }
 
+/** The timed cases of one size: those that run on this backend, then the packed variants. */
 function buildCases(
-    env: Env, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
-    variant?: {suffix: string, labelSuffix: string, ids: Set<string>}): Case[] {
-  const {x, dy} = t;
-  const min = t.min as unknown as tf.Scalar;
-  const max = t.max as unknown as tf.Scalar;
-  const bits = opts.numBits;
-  const narrow = opts.narrowRange;
-  const isCpu = env.backend === 'cpu';
-  const opCase = (id: string, label: string, group: Group, role: Role, op: Compute): Case =>
-      ({id, label, group, role, main: true, run: timedCall(env, opts, group, op), op});
-  const gradients = (g: Grads) => [g.dx, g.dMin, g.dMax];
-
-  const cases: Case[] = [];
-  cases.push(opCase('ours.grad', 'fakeQuantWithMinMaxVarsGradient', 'gradient', 'ours', () => {
-    const r = fakeQuantWithMinMaxVarsGradient(dy, x, min, max, bits, narrow);
-    return [r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax];
-  }));
-  for (const c of GRADIENT_COMPOSITES) {
-    cases.push(opCase(`composite.grad.${c.id}`, c.label, 'gradient', 'composite',
-                      () => gradients(c.fn(dy, x, min, max, bits, narrow))));
+    env: Env, opts: RunOptions, inputs: OpInputs, arrays: Arrays, packed?: OpInputs): Case[] {
+  const specs = CASES.filter(s => runsOn(s, env));
+  const cases = specs.map(s => toCase(env, opts, s, inputs, arrays));
+  if (packed) {
+    cases.push(...specs.filter(s => s.packed).map(s => ({
+      ...toCase(env, opts, s, packed, arrays),
+      id: s.id + PACKED_VARIANT.suffix, label: s.label + PACKED_VARIANT.labelSuffix, main: false,
+    })));
   }
-  cases.push(opCase('floor.mulSum', 'floor: one mul + one sum', 'floor', 'floor',
-                    () => [tf.sum(tf.mul(dy, x))]));
-  cases.push(opCase('ours.fwd', 'fakeQuantWithMinMaxVars', 'forward', 'ours',
-                    () => [fakeQuantWithMinMaxVars(x, min, max, bits, narrow)]));
-  for (const c of forwardComposites(env)) {
-    cases.push(opCase(`composite.fwd.${c.id}`, c.label, 'forward', 'composite',
-                      () => [c.fn(x, min, max, bits, narrow)]));
-  }
-  if (isCpu) {
-    // min/max as numbers, read once (the loops get the same values the ops read from the tensors).
-    const minV = t.min.dataSync()[0];
-    const maxV = t.max.dataSync()[0];
-    const n = arrays.x.length;
-    const dxPre = new Float32Array(n);
-    const yPre = new Float32Array(n);
-    cases.push({
-      id: 'loop.grad', label: 'plain loop grad (fresh output array)', group: 'gradient',
-      role: 'loop', main: true,
-      run: () => void loopGradient(arrays.dy, arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
-    });
-    cases.push({
-      id: 'loop.grad.prealloc', label: 'plain loop grad (preallocated output)', group: 'gradient',
-      role: 'loop', main: false,
-      run: () => void loopGradient(arrays.dy, arrays.x, minV, maxV, bits, narrow, dxPre),
-    });
-    cases.push({
-      id: 'loop.grad.branchless', label: 'plain loop grad, branchless masks (fresh output array)',
-      group: 'gradient', role: 'loop', main: false,
-      run: () => void loopGradientBranchless(
-          arrays.dy, arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
-    });
-    cases.push({
-      id: 'loop.fwd', label: 'plain loop fwd (fresh output array)', group: 'forward', role: 'loop',
-      main: true,
-      run: () => loopForward(arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
-    });
-    cases.push({
-      id: 'loop.fwd.minMax', label: 'plain loop fwd, Math.min/max clamp (fresh output array)',
-      group: 'forward', role: 'loop', main: false,
-      run: () => loopForwardMinMax(arrays.x, minV, maxV, bits, narrow, new Float32Array(n)),
-    });
-    cases.push({
-      id: 'loop.fwd.prealloc', label: 'plain loop fwd (preallocated output)', group: 'forward',
-      role: 'loop', main: false,
-      run: () => loopForward(arrays.x, minV, maxV, bits, narrow, yPre),
-    });
-  }
-  let chosen = cases;
-  if (variant) {
-    chosen = cases.filter(c => variant.ids.has(c.id)).map(c => ({
-      ...c, id: c.id + variant.suffix, label: c.label + variant.labelSuffix, main: false,
-    }));
-  }
-  return opts.filter ? chosen.filter(c => opts.filter!.test(c.id)) : chosen;
+  return opts.filter ? cases.filter(c => opts.filter!.test(c.id)) : cases;
 }
 
-/** The forward composites this backend can run (no synchronous reads on webgpu). */
-function forwardComposites(env: Env): typeof FORWARD_COMPOSITES {
-  return FORWARD_COMPOSITES.filter(c => !(c.syncRead && env.webgpu));
+function toCase(env: Env, opts: RunOptions, spec: CaseSpec, inputs: OpInputs, arrays: Arrays): Case {
+  const {id, label, group, role, main} = spec;
+  if (spec.loop) return {id, label, group, role, main, run: loopCall(spec.loop, inputs, arrays)};
+  const op = () => spec.op!(inputs);
+  return {id, label, group, role, main, run: timedCall(env, opts, group, op), op};
+}
+
+/** One call of a loop, on min/max read once (the same values the ops read from the tensors). */
+function loopCall({fn, prealloc}: NonNullable<CaseSpec['loop']>, t: OpInputs, arrays: Arrays):
+    Case['run'] {
+  const a: LoopInputs = {
+    ...arrays, min: t.min.dataSync()[0], max: t.max.dataSync()[0], bits: t.bits, narrow: t.narrow,
+  };
+  const n = a.x.length;
+  if (prealloc) {
+    const out = new Float32Array(n);
+    return () => void fn(a, out);
+  }
+  // A fresh output array per call, as an op must return one.
+  return () => void fn(a, new Float32Array(n));
 }
 
 /** A float32 tensor uploaded now to the GPU (webgl: packed or not, as runWebGLProgram would). */
@@ -541,87 +577,108 @@ function onGPU(env: Env, t: tf.Tensor): boolean {
   return true;
 }
 
-/** Untimed: every case must compute what the JS reference computes. */
-async function sanityChecks(
-    env: Env, n: number, opts: RunOptions, t: Tensors, arrays: {x: Float32Array, dy: Float32Array},
-    packed?: Tensors): Promise<Check[]> {
-  const checks: Check[] = [];
-  const bits = opts.numBits;
-  const narrow = opts.narrowRange;
-  const min = t.min as unknown as tf.Scalar;
-  const max = t.max as unknown as tf.Scalar;
-  const {scale} = nudge(RANGE_MIN, RANGE_MAX, quantRange(bits, narrow));
-  const refY = new Float32Array(n);
-  loopForward(arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, refY);
-  const refDx = new Float32Array(n);
-  const [refMin, refMax] = loopGradient(arrays.dy, arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, refDx);
-  let absSum = 0;
-  for (let i = 0; i < n; i++) absSum += Math.abs(arrays.dy[i]);
-  // float32 sums in another order: allow 1e-5 of the sum of |dy|.
-  const sumTol = 1e-5 * absSum;
+/** What every case must compute: the JS loops on the range as numbers. */
+interface Reference {
+  y: Float32Array;
+  dx: Float32Array;
+  dMin: number;
+  dMax: number;
+  /** The quantization step: a composite's forward may be off by one on a few elements. */
+  scale: number;
+  /** float32 sums in another order: allow 1e-5 of the sum of |dy|. */
+  sumTol: number;
+}
 
-  /** Runs `compute` in a tidy, reads its outputs back and disposes them. */
-  const values = async (compute: Compute) => {
-    const outs = tf.tidy(compute);
-    try {
-      return await Promise.all(outs.map(o => o.data()));
-    } finally {
-      tf.dispose(outs);
-    }
+function reference(a: LoopInputs): Reference {
+  const n = a.x.length;
+  const y = new Float32Array(n);
+  loopForward(a.x, a.min, a.max, a.bits, a.narrow, y);
+  const dx = new Float32Array(n);
+  const [dMin, dMax] = loopGradient(a.dy, a.x, a.min, a.max, a.bits, a.narrow, dx);
+  let absSum = 0;
+  for (let i = 0; i < n; i++) absSum += Math.abs(a.dy[i]);
+  const {scale} = nudge(a.min, a.max, quantRange(a.bits, a.narrow));
+  return {y, dx, dMin, dMax, scale, sumTol: 1e-5 * absSum};
+}
+
+/** The loop variants must compute exactly what the reference loops compute. */
+function checkLoopVariants(a: LoopInputs, ref: Reference): Check {
+  const n = a.x.length;
+  const y = new Float32Array(n);
+  loopForwardMinMax(a.x, a.min, a.max, a.bits, a.narrow, y);
+  const fwd = compare(y, ref.y);
+  const dx = new Float32Array(n);
+  const [dMin, dMax] = loopGradientBranchless(a.dy, a.x, a.min, a.max, a.bits, a.narrow, dx);
+  const grad = compare(dx, ref.dx);
+  const sumsEqual = dMin === ref.dMin && dMax === ref.dMax;
+  return {
+    n, what: 'loop variants (branchless grad, min/max fwd)',
+    ok: fwd.mismatches === 0 && grad.mismatches === 0 && sumsEqual,
+    detail: `fwd ${fwd.mismatches} differ, dx ${grad.mismatches} differ, ` +
+        `sums ${sumsEqual ? 'equal' : 'differ'}`,
   };
-  const checkForward = async (what: string, compute: Compute, exact: boolean) => {
-    const [y] = await values(compute);
-    const {mismatches, maxAbs} = compare(y, refY);
-    const ok = exact ? mismatches === 0 : mismatches <= 1e-4 * n && maxAbs <= scale * 1.01;
-    checks.push({n, what, ok, detail: `${mismatches} of ${n} differ from the JS loop` +
-        (mismatches ? `, max |diff| ${maxAbs.toPrecision(3)} (scale ${scale.toPrecision(3)})` : '')});
-  };
-  const checkGrads = async (what: string, compute: Compute, exact: boolean) => {
-    const [dx, dMinV, dMaxV] = await values(compute);
-    const {mismatches} = compare(dx, refDx);
-    const dMin = dMinV[0];
-    const dMax = dMaxV[0];
-    // cpu and wasm run the same float32 loops as the reference: their sums are exact too.
-    const sumsOk = exact && !isGpuBackend(opts.backend) ?
-        dMin === refMin && dMax === refMax :
-        Math.abs(dMin - refMin) <= sumTol && Math.abs(dMax - refMax) <= sumTol;
-    const ok = mismatches === 0 && sumsOk;
-    checks.push({n, what, ok, detail: `dx: ${mismatches} of ${n} differ; sums ${dMin.toPrecision(7)}, ` +
-        `${dMax.toPrecision(7)} vs loop ${refMin.toPrecision(7)}, ${refMax.toPrecision(7)}`});
-  };
-  {
-    const y = new Float32Array(n);
-    loopForwardMinMax(arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, y);
-    const fwd = compare(y, refY);
-    const dx = new Float32Array(n);
-    const [b, a] = loopGradientBranchless(arrays.dy, arrays.x, RANGE_MIN, RANGE_MAX, bits, narrow, dx);
-    const grad = compare(dx, refDx);
-    checks.push({
-      n, what: 'loop variants (branchless grad, min/max fwd)',
-      ok: fwd.mismatches === 0 && grad.mismatches === 0 && b === refMin && a === refMax,
-      detail: `fwd ${fwd.mismatches} differ, dx ${grad.mismatches} differ, sums ${
-          b === refMin && a === refMax ? 'equal' : 'differ'}`,
-    });
+}
+
+/** Runs an op in a tidy, reads its outputs back and disposes them. */
+async function values(op: () => tf.Tensor[]): Promise<Array<ArrayLike<number>>> {
+  const outs = tf.tidy(op);
+  try {
+    return await Promise.all(outs.map(o => o.data()));
+  } finally {
+    tf.dispose(outs);
   }
-  const ours = (s: Tensors) => () => {
-    const r = fakeQuantWithMinMaxVarsGradient(s.dy, s.x, min, max, bits, narrow);
-    return [r.backpropsWrtInput, r.backpropWrtMin, r.backpropWrtMax];
+}
+
+/**
+ * A forward or gradient case against the reference: ours bit-exact; a composite within one step
+ * on at most 1e-4 of the elements, its sums within `sumTol`.
+ */
+async function checkCase(
+    spec: CaseSpec, t: OpInputs, what: string, ref: Reference, backend: BenchBackend):
+    Promise<Check> {
+  const exact = spec.role === 'ours';
+  const outs = await values(() => spec.op!(t));
+  const n = ref.y.length;
+  if (spec.group === 'forward') {
+    const {mismatches, maxAbs} = compare(outs[0], ref.y);
+    const ok = exact ? mismatches === 0 : mismatches <= 1e-4 * n && maxAbs <= ref.scale * 1.01;
+    const worst = `, max |diff| ${maxAbs.toPrecision(3)} (scale ${ref.scale.toPrecision(3)})`;
+    return {n, what, ok, detail: `${mismatches} of ${n} differ from the JS loop${mismatches ? worst : ''}`};
+  }
+  const {mismatches} = compare(outs[0], ref.dx);
+  const dMin = outs[1][0];
+  const dMax = outs[2][0];
+  // cpu runs the reference's float32 loop: its sums are exact too. wasm's SIMD kernels add in
+  // lanes and blocks, the GPUs in trees: another order.
+  const sumsOk = exact && backend === 'cpu' ?
+      dMin === ref.dMin && dMax === ref.dMax :
+      Math.abs(dMin - ref.dMin) <= ref.sumTol && Math.abs(dMax - ref.dMax) <= ref.sumTol;
+  const sums = (lo: number, hi: number) => `${lo.toPrecision(7)}, ${hi.toPrecision(7)}`;
+  return {
+    n, what, ok: mismatches === 0 && sumsOk,
+    detail: `dx: ${mismatches} of ${n} differ; sums ${sums(dMin, dMax)} vs loop ${sums(ref.dMin, ref.dMax)}`,
   };
-  await checkForward('ours fwd', () => [fakeQuantWithMinMaxVars(t.x, min, max, bits, narrow)], true);
-  await checkGrads('ours grad', ours(t), true);
-  for (const c of forwardComposites(env)) {
-    await checkForward(`composite fwd ${c.id}`, () => [c.fn(t.x, min, max, bits, narrow)], false);
-  }
-  for (const c of GRADIENT_COMPOSITES) {
-    await checkGrads(`composite grad ${c.id}`, () => {
-      const g = c.fn(t.dy, t.x, min, max, bits, narrow);
-      return [g.dx, g.dMin, g.dMax];
-    }, false);
-  }
+}
+
+/**
+ * Untimed: every forward and gradient case must compute what the JS reference computes, and on
+ * packed inputs our ops too (the composites' stock ops read packed textures as tfjs tests them).
+ */
+async function sanityChecks(
+    env: Env, opts: RunOptions, inputs: OpInputs, arrays: Arrays, packed?: OpInputs):
+    Promise<Check[]> {
+  const a: LoopInputs =
+      {...arrays, min: RANGE_MIN, max: RANGE_MAX, bits: opts.numBits, narrow: opts.narrowRange};
+  const ref = reference(a);
+  const checks = [checkLoopVariants(a, ref)];
+  // Named after the case: 'composite.fwd.minMax' -> 'composite fwd minMax'.
+  const name = (s: CaseSpec) => s.id.replace(/\./g, ' ');
+  const specs = CASES.filter(s => s.op && s.group !== 'floor' && runsOn(s, env));
+  for (const s of specs) checks.push(await checkCase(s, inputs, name(s), ref, opts.backend));
   if (packed) {
-    await checkForward(
-        'ours fwd @packed', () => [fakeQuantWithMinMaxVars(packed.x, min, max, bits, narrow)], true);
-    await checkGrads('ours grad @packed', ours(packed), true);
+    for (const s of specs.filter(s => s.packed && s.role === 'ours')) {
+      checks.push(await checkCase(s, packed, `${name(s)} ${PACKED_VARIANT.suffix}`, ref, opts.backend));
+    }
   }
   return checks;
 }
@@ -696,6 +753,99 @@ async function profileCase(c: Case, env: Env): Promise<{
   return {kernels, kernelNames, peakExtraBytes, programs, programNames, kernelMs};
 }
 
+/**
+ * Interleaved warm-up, at least warmupMs and minWarmCalls calls of each case; returns how many
+ * calls each sample of a case batches (so that it lasts about targetSampleMs).
+ */
+async function warmUp(cases: Case[], env: Env, opts: RunOptions): Promise<Map<Case, number>> {
+  const warm = new Map<Case, number[]>(cases.map(c => [c, []]));
+  const start = env.now();
+  const warmEnough = () =>
+      env.now() - start >= opts.warmupMs && cases.every(c => warm.get(c)!.length >= opts.minWarmCalls);
+  while (!warmEnough()) {
+    for (const c of cases) warm.get(c)!.push(await timeCalls(c, 1, env.now));
+    await yieldToEventLoop();
+  }
+  const calls = new Map<Case, number>();
+  for (const c of cases) {
+    const recent = median(warm.get(c)!.slice(-3));
+    calls.set(c, Math.max(1, Math.min(opts.maxCallsPerSample,
+                                      Math.ceil(opts.targetSampleMs / Math.max(recent, 1e-3)))));
+  }
+  return calls;
+}
+
+/** Timed rounds: every case once per round, the order rotated each round; the samples per case. */
+async function timeRounds(cases: Case[], calls: Map<Case, number>, env: Env, opts: RunOptions):
+    Promise<Map<Case, number[]>> {
+  const samples = new Map<Case, number[]>(cases.map(c => [c, []]));
+  const start = env.now();
+  for (let round = 0; round < opts.maxRounds; round++) {
+    if (round >= opts.minRounds && env.now() - start > opts.sizeBudgetMs) break;
+    for (let k = 0; k < cases.length; k++) {
+      const c = cases[(k + round) % cases.length];
+      samples.get(c)!.push(await timeCalls(c, calls.get(c)!, env.now));
+    }
+    await yieldToEventLoop();
+  }
+  return samples;
+}
+
+/** GPU backends: whether every input is on the GPU before timing (and webgl: how it is stored). */
+function residencyCheck(env: Env, n: number, inputs: Array<[string, tf.Tensor]>): Check {
+  const packing = (t: tf.Tensor) =>
+      env.webgl ? (env.webgl.texData.get(t.dataId).isPacked ? 'packed' : 'unpacked') : 'buffer';
+  return {
+    n, what: 'inputs resident on the GPU', ok: inputs.every(([, t]) => onGPU(env, t)),
+    detail: inputs.map(([name, t]) => `${name}: ${onGPU(env, t) ? packing(t) : 'not on GPU'}`)
+                .join(', '),
+  };
+}
+
+/** One size: inputs, sanity checks, warm-up, timed rounds, one result per case, a leak check. */
+async function benchSize(
+    env: Env, opts: RunOptions, n: number, min: tf.Scalar, max: tf.Scalar,
+    addCheck: (c: Check) => void, addResult: (r: CaseResult) => void): Promise<void> {
+  const arrays = makeInputs(n);
+  const bits = opts.numBits;
+  const narrow = opts.narrowRange;
+  // x and dy on the GPU before timing, stored packed or not (webgl).
+  const onDevice = (packing: boolean): OpInputs => ({
+    x: uploaded(env, arrays.x, packing), dy: uploaded(env, arrays.dy, packing), min, max, bits, narrow,
+  });
+  const inputs = onDevice(false);
+  const packed = env.webgl != null && opts.packedVariants ? onDevice(true) : undefined;
+  const own = packed ? [inputs.x, inputs.dy, packed.x, packed.dy] : [inputs.x, inputs.dy];
+  const tensorsBefore = tf.memory().numTensors;
+  try {
+    for (const c of await sanityChecks(env, opts, inputs, arrays, packed)) addCheck(c);
+    const cases = buildCases(env, opts, inputs, arrays, packed);
+    const start = env.now();
+    const calls = await warmUp(cases, env, opts);
+    if (isGpuBackend(env.backend)) {
+      const named: Array<[string, tf.Tensor]> =
+          [['x', inputs.x], ['dy', inputs.dy], ['min', min], ['max', max]];
+      if (packed) named.push(['x@packed', packed.x], ['dy@packed', packed.dy]);
+      addCheck(residencyCheck(env, n, named));
+    }
+    const samples = await timeRounds(cases, calls, env, opts);
+    for (const c of cases) {
+      const s = samples.get(c)!;
+      addResult({
+        id: c.id, label: c.label, group: c.group, role: c.role, main: c.main, n,
+        samplesMs: s.map(v => Number(v.toPrecision(5))), callsPerSample: calls.get(c)!,
+        ...summarize(s), ...await profileCase(c, env),
+      });
+    }
+    opts.log(`n=${sizeLabel(n)}: ${cases.length} cases, ${samples.get(cases[0])!.length} rounds, ` +
+             `${((env.now() - start) / 1000).toFixed(1)} s`);
+  } finally {
+    tf.dispose(own);
+  }
+  const leaked = tf.memory().numTensors - (tensorsBefore - own.length);
+  addCheck({n, what: 'no leaked tensors', ok: leaked === 0, detail: `${leaked} left`});
+}
+
 export async function runBench(opts: RunOptions): Promise<{results: CaseResult[], checks: Check[]}> {
   const env = setUpEnv(opts.backend);
   const results: CaseResult[] = [];
@@ -704,89 +854,17 @@ export async function runBench(opts: RunOptions): Promise<{results: CaseResult[]
     checks.push(c);
     opts.onCheck?.(c);
   };
+  const addResult = (r: CaseResult) => {
+    results.push(r);
+    opts.onResult?.(r);
+  };
   const initial = [tf.scalar(RANGE_MIN), tf.scalar(RANGE_MAX)];
   const min = tf.variable(initial[0], false, `benchMin${Date.now()}`);
   const max = tf.variable(initial[1], false, `benchMax${Date.now()}`);
   // On the GPU (webgl: packed, what an optimizer's update, packed binary ops, leaves in a variable).
   for (const v of [min, max]) toGPU(env, v, true);
   try {
-    for (const n of opts.sizes) {
-      const arrays = makeInputs(n);
-      const x = uploaded(env, arrays.x, false);
-      const dy = uploaded(env, arrays.dy, false);
-      const tensors: Tensors = {x, dy, min, max};
-      const withPacked = env.webgl != null && opts.packedVariants;
-      const packed: Tensors|undefined = withPacked ?
-          {x: uploaded(env, arrays.x, true), dy: uploaded(env, arrays.dy, true), min, max} :
-          undefined;
-      const own = packed ? [x, dy, packed.x, packed.dy] : [x, dy];
-      const tensorsBefore = tf.memory().numTensors;
-      try {
-        for (const c of await sanityChecks(env, n, opts, tensors, arrays, packed)) addCheck(c);
-        const cases = buildCases(env, opts, tensors, arrays);
-        if (packed) {
-          cases.push(...buildCases(
-              env, opts, packed, arrays,
-              {suffix: '@packed', labelSuffix: ' [packed x, dy]', ids: PACKED_VARIANT_IDS}));
-        }
-
-        // Warm-up: interleaved, at least warmupMs and minWarmCalls calls of each case.
-        const warm = new Map<Case, number[]>(cases.map(c => [c, []]));
-        const warmStart = env.now();
-        while (env.now() - warmStart < opts.warmupMs ||
-               cases.some(c => warm.get(c)!.length < opts.minWarmCalls)) {
-          for (const c of cases) warm.get(c)!.push(await timeCalls(c, 1, env.now));
-          await yieldToEventLoop();
-        }
-        const calls = new Map<Case, number>();
-        for (const c of cases) {
-          const recent = median(warm.get(c)!.slice(-3));
-          calls.set(c, Math.max(1, Math.min(opts.maxCallsPerSample,
-                                            Math.ceil(opts.targetSampleMs / Math.max(recent, 1e-3)))));
-        }
-        if (isGpuBackend(env.backend)) {
-          const names = ['x', 'dy', 'min', 'max', 'x@packed', 'dy@packed'];
-          const all = [...own.slice(0, 2), min, max, ...own.slice(2)];
-          const packing = (t: tf.Tensor) =>
-              env.webgl ? (env.webgl.texData.get(t.dataId).isPacked ? 'packed' : 'unpacked') : 'buffer';
-          addCheck({
-            n, what: 'inputs resident on the GPU', ok: all.every(t => onGPU(env, t)),
-            detail: all.map((t, i) => `${names[i]}: ${onGPU(env, t) ? packing(t) : 'not on GPU'}`)
-                        .join(', '),
-          });
-        }
-
-        // Timed rounds: every case once per round, the order rotated each round.
-        const samples = new Map<Case, number[]>(cases.map(c => [c, []]));
-        const roundsStart = env.now();
-        for (let round = 0; round < opts.maxRounds; round++) {
-          if (round >= opts.minRounds && env.now() - roundsStart > opts.sizeBudgetMs) break;
-          for (let k = 0; k < cases.length; k++) {
-            const c = cases[(k + round) % cases.length];
-            samples.get(c)!.push(await timeCalls(c, calls.get(c)!, env.now));
-          }
-          await yieldToEventLoop();
-        }
-
-        for (const c of cases) {
-          const s = samples.get(c)!;
-          const prof = await profileCase(c, env);
-          const r: CaseResult = {
-            id: c.id, label: c.label, group: c.group, role: c.role, main: c.main, n,
-            samplesMs: s.map(v => Number(v.toPrecision(5))), callsPerSample: calls.get(c)!,
-            ...summarize(s), ...prof,
-          };
-          results.push(r);
-          opts.onResult?.(r);
-        }
-        opts.log(`n=${sizeLabel(n)}: ${cases.length} cases, ${samples.get(cases[0])!.length} rounds, ` +
-                 `${((env.now() - warmStart) / 1000).toFixed(1)} s`);
-      } finally {
-        tf.dispose(own);
-      }
-      const leaked = tf.memory().numTensors - (tensorsBefore - own.length);
-      addCheck({n, what: 'no leaked tensors', ok: leaked === 0, detail: `${leaked} left`});
-    }
+    for (const n of opts.sizes) await benchSize(env, opts, n, min, max, addCheck, addResult);
   } finally {
     min.dispose();
     max.dispose();
