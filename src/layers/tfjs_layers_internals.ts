@@ -17,13 +17,11 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {serialization} from '@tensorflow/tfjs-core';
 import {input, layers, type LayersModel, type LayerVariable, model as functionalModel, version_layers} from '@tensorflow/tfjs-layers';
 
-import {SUPPORTED_TFJS_CORE} from '../tfjs_check';
-
 type Layer = InstanceType<typeof layers.Layer>;
 type LayerNode = Layer['inboundNodes'][number];
 
 /** The tfjs-layers releases whose internals this module knows (package.json peerDependencies). */
-export const SUPPORTED_TFJS_LAYERS = SUPPORTED_TFJS_CORE;
+export const SUPPORTED_TFJS_LAYERS = '~4.22.0';
 
 /** The property holding the kernel variable of each kernel layer class, as its `call` reads it. */
 const KERNEL_PROPERTIES: {[className: string]: string} = {
