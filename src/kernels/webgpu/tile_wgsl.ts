@@ -214,18 +214,23 @@ fn fqChannelRange(tile: FqTile) -> FqChannelRange {
  * the threads of row 0 get their lane's totals. Every thread of the workgroup calls it.
  */
 export const SUM_ROWS_PART = wgslPart(`
-var<workgroup> fqRowSums: array<vec2<f32>, ${WORKGROUP_SIZE}>;
+// Two f32 arrays, as before this was shared (one array of vec2 measured slower on SwiftShader).
+var<workgroup> fqSumsBelow: array<f32, ${WORKGROUP_SIZE}>;
+var<workgroup> fqSumsAbove: array<f32, ${WORKGROUP_SIZE}>;
 
 fn fqSumRows(li: u32, lanes: u32, rows: u32, sums: vec2<f32>) -> vec2<f32> {
-  fqRowSums[li] = sums;
+  fqSumsBelow[li] = sums.x;
+  fqSumsAbove[li] = sums.y;
   workgroupBarrier();
   for (var s = rows / 2u; s > 0u; s = s >> 1u) {
     if (li / lanes < s) {
-      fqRowSums[li] = fqRowSums[li] + fqRowSums[li + s * lanes];
+      let other = li + s * lanes;
+      fqSumsBelow[li] = fqSumsBelow[li] + fqSumsBelow[other];
+      fqSumsAbove[li] = fqSumsAbove[li] + fqSumsAbove[other];
     }
     workgroupBarrier();
   }
-  return fqRowSums[li];
+  return vec2<f32>(fqSumsBelow[li], fqSumsAbove[li]);
 }
 `);
 
