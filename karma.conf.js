@@ -77,7 +77,8 @@ module.exports = function(config) {
       },
     },
     client: {
-      jasmine: {random: false, timeoutInterval: 120000},
+      // 5 minutes a spec: the shared matrix's tie sweep compiles shaders for every bit width.
+      jasmine: {random: false, timeoutInterval: 300000},
       captureConsole: true,
     },
     browserConsoleLogOptions: {level: 'warn', terminal: true},

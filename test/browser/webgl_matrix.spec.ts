@@ -24,7 +24,8 @@ function describeOnWebGL2(pack: boolean): void {
   });
 
   describeBackendSuite({
-    backend: 'webgl', exactSums: false, numRuns: 20, sweepLevels: 256, trainingSteps: pack ? 3000 : 30,
+    backend: 'webgl', exactSums: false, numRuns: 20, sweep: {levels: 256, perTensorRanges: 2},
+    trainingSteps: pack ? 1000 : 30,
     input: (values, shape) => inputTensor(values, shape, pack),
   });
 }

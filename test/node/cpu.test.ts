@@ -5,4 +5,4 @@
 import {describeBackendSuite} from '../shared/backend_suite';
 
 describeBackendSuite({backend: 'cpu', exactSums: true, numRuns: 100, float32Runs: 300,
-                      sweepLevels: Infinity});
+                      sweep: {levels: Infinity}});

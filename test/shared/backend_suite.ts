@@ -50,8 +50,11 @@ export interface BackendSuiteOptions {
   float32Runs?: number;
   /** An op's data input from its values (default: a fresh tensor); webgl passes packed ones. */
   input?: (values: Float32Array, shape: number[]) => tf.Tensor;
-  /** About this many levels per bit width in the tie sweep, strided (default 4096; Infinity: all). */
-  sweepLevels?: number;
+  /**
+   * The tie sweep's size: about `levels` levels per bit width, strided (default 4096; Infinity:
+   * all), and how many of its ranges also run per tensor (default all 8).
+   */
+  sweep?: {levels: number, perTensorRanges?: number};
   /** Optimizer steps of the training-memory test (default 30). */
   trainingSteps?: number;
 }
@@ -413,9 +416,9 @@ function sweepLevels(steps: number, most: number): number[] {
 /**
  * Every level and tie of every bit width: each level, the tie above it and the tie's float32
  * neighbours, for several ranges: per channel at once (forward, and gradient with integer dy),
- * and each range per tensor (forward).
+ * and the first `perTensorRanges` of them per tensor (forward).
  */
-async function checkTieSweep(exactSums: boolean, most: number): Promise<void> {
+async function checkTieSweep(exactSums: boolean, most: number, perTensorRanges: number): Promise<void> {
   for (let numBits = 2; numBits <= 16; numBits++) {
     for (const narrowRange of [false, true]) {
       const ranges: Array<[number, number]> = [...SWEEP_RANGES, [-0.37 * numBits, 0.61 * numBits]];
@@ -440,7 +443,7 @@ async function checkTieSweep(exactSums: boolean, most: number): Promise<void> {
         checkNull(forwardReport(await runForward('PerChannel', pc), referenceForward('PerChannel', pc), pc),
                   `PerChannel ${numBits} bits`);
       }
-      for (const [c, [min, max]] of ranges.entries()) {
+      for (const [c, [min, max]] of ranges.slice(0, perTensorRanges).entries()) {
         const channel = x.filter((_, i) => i % d === c);
         const p = {...base, shape: [channel.length], x: channel, dy: channel, mins: [min], maxs: [max]};
         for (const op of ['Vars', 'Args'] as const) {
@@ -695,6 +698,10 @@ const ARGS_GRAD_SETUPS = [
   {label: '16 bits [-3, -1] (max < 0)', min: -3, max: -1, numBits: 16, narrowRange: false, shape: [33]},
 ];
 
+/** The float32 just past a bound, or the nearest normal one where that is subnormal (GPUs flush it). */
+const below = (bound: number) => bound === 0 ? -(2 ** -126) : nextDown(bound);
+const above = (bound: number) => bound === 0 ? 2 ** -126 : nextUp(bound);
+
 /** tf.grad through Args equals the gradient op and the reference; the bounds are inclusive. */
 async function checkArgsGrad(): Promise<void> {
   for (const s of ARGS_GRAD_SETUPS) {
@@ -702,7 +709,7 @@ async function checkArgsGrad(): Promise<void> {
     const width = s.max - s.min;
     const x = uniform(n, s.min - 0.6 * width, s.max + 0.6 * width, 8);
     const nr = refNudge(s.min, s.max, s.numBits, s.narrowRange);
-    [x[0], x[1], x[2], x[3]] = [nr.nudgedMin, nr.nudgedMax, nextDown(nr.nudgedMin), nextUp(nr.nudgedMax)];
+    [x[0], x[1], x[2], x[3]] = [nr.nudgedMin, nr.nudgedMax, below(nr.nudgedMin), above(nr.nudgedMax)];
     const w = quarterWeights(n, 9);
     const [xt, wt] = [dataTensor(x, s.shape), dataTensor(w, s.shape)];
     const [gxt] = withOutputsOnly(`tf.grad ${s.label}`, () => [tf.grad((a: tf.Tensor) =>
@@ -827,7 +834,8 @@ export function describeBackendSuite(opts: BackendSuiteOptions): void {
         });
       }
       it('Args and PerChannel multiply by TF\'s inv_scale, not by 1 / scale; Vars divides', checkInvScale);
-      it('every level and tie of every bit width, several ranges', () => checkTieSweep(exactSums, opts.sweepLevels ?? 4096));
+      it('every level and tie of every bit width, several ranges', () => checkTieSweep(
+          exactSums, opts.sweep?.levels ?? 4096, opts.sweep?.perTensorRanges ?? SWEEP_RANGES.length + 1));
       it('NaN and +-Inf: NaN stays NaN, Inf clamps; masked Inf / NaN gradients give NaN', checkNanAndInfinities);
       it('min == max == 0 channels: forward +0, gradient passes through, zero range gradients', checkZeroRanges);
       it('large and high-rank inputs (several row chunks per channel)', () => checkLargeInputs(exactSums));

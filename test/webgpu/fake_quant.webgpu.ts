@@ -35,7 +35,7 @@ describe('webgpu kernels', () => {
     expect(isSoftwareAdapter(backend as unknown as WebGPUBackend)).toBe(swiftShader);
   });
 
-  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 100, sweepLevels: 4096});
+  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 100});
 
   it('runs the shared suite\'s ops as GPU dispatches (not through CPU forwarding)', async () => {
     const rand = mulberry32(1);
@@ -69,7 +69,7 @@ describe('webgpu kernels with a real GPU\'s layout (1024 workgroups)', () => {
     expect(tileLayout(3000 * 7, 7, targetWorkgroups(backend)).tilesY).toBe(94);
   });
 
-  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 30, sweepLevels: 4096});
+  describeBackendSuite({backend: 'webgpu', exactSums: false, numRuns: 30});
 });
 
 /** Both range gradients ([dMin, dMax] per channel) are sums of the reference's terms. */
