@@ -25,8 +25,8 @@ const GLSL_GRADIENT = 'src/kernels/webgl/fake_quant_grad_gpu.ts';
 const GLSL_NUDGE = 'src/kernels/webgl/nudge_glsl.ts';
 const WEBGPU_SPEC = 'test/webgpu/fake_quant.webgpu.ts';
 const WEBGPU_ADAPTER_SPEC = 'test/webgpu/adapter.webgpu.ts';
-const WEBGL_SPEC = 'test/browser/webgl_vars.spec.ts';
-const WEBGL_PER_CHANNEL_SPEC = 'test/browser/webgl_args_per_channel.spec.ts';
+// The backend matrix on webgl (TF's cases, random problems, range sums over hundreds of windows).
+const WEBGL_SPEC = 'test/browser/webgl_matrix.spec.ts';
 const WEBGL_LAYOUT_SPEC = 'test/browser/webgl_nudge_layout.spec.ts';
 
 /** {name, suite, spec, file, from, to}: `from` must occur exactly once in `file`. */
@@ -59,7 +59,7 @@ const MUTANTS = [
    to: 'for (int k = ${windows} > 100 ? 1 : 0; k < ${windows}; k++) {'},
   {name: 'glsl-sums-zero-above-100-windows', suite: 'webgl', spec: WEBGL_SPEC,
    file: GLSL_GRADIENT, from: 'setOutput(total);', to: 'setOutput(${windows} > 100 ? 0.0 : total);'},
-  {name: 'glsl-window-drops-its-last-row', suite: 'webgl', spec: WEBGL_PER_CHANNEL_SPEC,
+  {name: 'glsl-window-drops-its-last-row', suite: 'webgl', spec: WEBGL_SPEC,
    file: GLSL_GRADIENT, from: 'for (int i = 0; i < ${windowRows}; i++) {',
    to: 'for (int i = 0; i < ${windowRows} - 1; i++) {'},
   {name: 'glsl-below-mask-inclusive', suite: 'webgl', spec: WEBGL_SPEC,
