@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {FakeQuant, FakeQuantWeights, quantizeModel} from '../../src/layers';
+import {FakeQuant, FakeQuantWeights, fakeQuantLayers, fixedOutputRange, fusedProducers, isFusingKernelLayer, quantizeModel} from '../../src/layers';
 import {refFakeQuantVars} from '../shared/reference';
 import {expectThrowsNoLeak} from './jest_util';
 
@@ -48,5 +48,60 @@ describe('bit widths', () => {
     expectThrowsNoLeak(
         () => quantizeModel(float, {layerOptions: {d: {activationBits: 1}}}),
         /quantizeModel: layerOptions\.d\.activationBits must be an integer in 2\.\.16, got 1\./);
+  });
+});
+
+describe('fusion (TF MOT default_8bit_transforms, what TFLite fuses)', () => {
+  it('isFusingKernelLayer: the conv / fully connected kernel layers, seen through FakeQuantWeights', () => {
+    const fusing = [
+      tf.layers.dense({units: 1}), tf.layers.conv2d({filters: 1, kernelSize: 1}),
+      tf.layers.depthwiseConv2d({kernelSize: 1}), tf.layers.separableConv2d({filters: 1, kernelSize: 1}),
+      new FakeQuantWeights({layer: tf.layers.conv2d({filters: 1, kernelSize: 1})}),
+    ];
+    const notFusing = [
+      tf.layers.conv1d({filters: 1, kernelSize: 1}), tf.layers.conv2dTranspose({filters: 1, kernelSize: 1}),
+      tf.layers.batchNormalization(), tf.layers.add(), tf.layers.reLU(),
+      new FakeQuantWeights({layer: tf.layers.conv1d({filters: 1, kernelSize: 1})}),
+    ];
+    expect(fusing.map(isFusingKernelLayer)).toEqual(fusing.map(() => true));
+    expect(notFusing.map(isFusingKernelLayer)).toEqual(notFusing.map(() => false));
+  });
+
+  it('a producer whose output is also a model output is not fused (the output is quantized)', () => {
+    const input = tf.input({shape: [3]});
+    const d = tf.layers.dense({units: 3, name: 'd'}).apply(input) as tf.SymbolicTensor;
+    const r = tf.layers.reLU({name: 'r'}).apply(d) as tf.SymbolicTensor;
+    const float = tf.model({inputs: input, outputs: [d, r]});
+    expect([...fusedProducers(float)]).toEqual([]);
+    const q = quantizeModel(float, {quantizeInputs: false});
+    expect(fakeQuantLayers(q).map((l) => l.name).sort()).toEqual(['d_fq', 'r_fq']);
+
+    // Without the second output, d -> r fuses: r's quantizer only.
+    const single = tf.model({inputs: input, outputs: r});
+    expect([...fusedProducers(single)].map((l) => l.name)).toEqual(['d']);
+    expect(fakeQuantLayers(quantizeModel(single, {quantizeInputs: false})).map((l) => l.name)).toEqual(['r_fq']);
+  });
+
+  it('the nodes a layer has in another model are not this model\'s: it still fuses and quantizes', () => {
+    const dense = tf.layers.dense({units: 2, name: 'shared_d'});
+    const a = tf.input({shape: [2]});
+    const float = tf.model({inputs: a, outputs: tf.layers.reLU({name: 'ra'}).apply(dense.apply(a)) as tf.SymbolicTensor});
+    const b = tf.input({shape: [2]});
+    tf.model({inputs: b, outputs: dense.apply(b) as tf.SymbolicTensor});  // a second node of shared_d
+    expect([...fusedProducers(float)].map((l) => l.name)).toEqual(['shared_d']);
+    const q = quantizeModel(float, {quantizeInputs: false});
+    expect(fakeQuantLayers(q).map((l) => l.name)).toEqual(['ra_fq']);
+    expect(tf.tidy(() => (q.predict(tf.ones([1, 2])) as tf.Tensor).shape)).toEqual([1, 2]);
+  });
+
+  it('fixedOutputRange reads the activation of every kernel layer, SeparableConv2D and Conv2DTranspose included', () => {
+    expect(fixedOutputRange(tf.layers.separableConv2d({filters: 1, kernelSize: 1, activation: 'sigmoid'}), 8))
+        .toEqual([0, 255 / 256]);
+    expect(fixedOutputRange(tf.layers.conv2dTranspose({filters: 1, kernelSize: 1, activation: 'tanh'}), 8))
+        .toEqual([-1, 127 / 128]);
+    expect(fixedOutputRange(new FakeQuantWeights({layer: tf.layers.dense({units: 1, activation: 'softmax'})}), 4))
+        .toEqual([0, 15 / 16]);
+    expect(fixedOutputRange(tf.layers.reLU(), 8)).toBeNull();
+    expect(fixedOutputRange(tf.layers.batchNormalization(), 8)).toBeNull();
   });
 });
