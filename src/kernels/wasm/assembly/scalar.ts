@@ -3,15 +3,12 @@
  * in float32 as the cpu kernels add them. Same exports as simd.ts; pointers are byte offsets in
  * the wasm backend's heap, which this module imports.
  */
-import {masked, quantize, quantizeEntry, param, PARAM_HI, PARAM_LO} from './steps';
+import {maskFrom, masked, param, PARAM_HI, PARAM_LO, quantizeEntry, quantizeFrom} from './steps';
 
 @inline function forwardLoop(
     x: usize, out: usize, n: usize, lo: f32, hi: f32, scaling: f32, quantZero: f32, scale: f32,
     divide: bool): void {
-  for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    store<f32>(out + o, quantize(load<f32>(x + o), lo, hi, scaling, quantZero, scale, divide));
-  }
+  quantizeFrom(0, x, out, n, lo, hi, scaling, quantZero, scale, divide);
 }
 
 export function forward(
@@ -25,11 +22,7 @@ export function forward(
 }
 
 export function inputGradient(dy: usize, x: usize, dx: usize, n: usize, lo: f32, hi: f32): void {
-  for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    const v = load<f32>(x + o);
-    store<f32>(dx + o, masked(load<f32>(dy + o), v >= lo && v <= hi));
-  }
+  maskFrom(0, dy, x, dx, n, lo, hi);
 }
 
 export function gradient(

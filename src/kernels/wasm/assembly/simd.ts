@@ -6,7 +6,7 @@
  * at most BLOCK_VECTORS terms in float32, and those partial sums are added in float64 (rounded
  * once at the end), which keeps them within float32 summation error of the sequential sums.
  */
-import {masked, param, PARAM_HI, PARAM_LO, PARAM_QUANT_ZERO, PARAM_SCALE, PARAM_SCALING, quantize, quantizeEntry} from './steps';
+import {maskFrom, masked, param, PARAM_HI, PARAM_LO, PARAM_QUANT_ZERO, PARAM_SCALE, PARAM_SCALING, quantizeEntry, quantizeFrom} from './steps';
 
 const BLOCK_VECTORS: usize = 256;
 
@@ -53,10 +53,7 @@ const BLOCK_VECTORS: usize = 256;
     v128.store(out + o,
                quantizeLanes(v128.load(x + o), loV, hiV, scalingV, quantZeroV, scaleV, divide));
   }
-  for (; i < n; i++) {
-    const o = i << 2;
-    store<f32>(out + o, quantize(load<f32>(x + o), lo, hi, scaling, quantZero, scale, divide));
-  }
+  quantizeFrom(i, x, out, n, lo, hi, scaling, quantZero, scale, divide);
 }
 
 export function forward(
@@ -78,11 +75,7 @@ export function inputGradient(dy: usize, x: usize, dx: usize, n: usize, lo: f32,
     const o = i << 2;
     v128.store(dx + o, maskedLanes(v128.load(dy + o), insideLanes(v128.load(x + o), loV, hiV)));
   }
-  for (; i < n; i++) {
-    const o = i << 2;
-    const v = load<f32>(x + o);
-    store<f32>(dx + o, masked(load<f32>(dy + o), v >= lo && v <= hi));
-  }
+  maskFrom(i, dy, x, dx, n, lo, hi);
 }
 
 export function gradient(

@@ -1,6 +1,7 @@
 /**
  * TF's per-element float32 steps (tensorflow/core/kernels/fake_quant_ops_functor.h) on one value,
- * shared by the scalar module's loops and the SIMD module's remainders. The range arrives nudged
+ * shared by the scalar module's loops and the SIMD module's remainders (the *From loops run elements
+ * start..n-1: the whole array there, the tail after the last full vector here). The range arrives nudged
  * (src/quant/nudge.ts, on the JS side), so each step here is one float32 operation in TF's order.
  *
  * Per-channel parameters: five float32 arrays of `period` entries each, one after the other
@@ -43,4 +44,22 @@ export const PARAM_SCALE: usize = 4;
       x, param(params, period, PARAM_LO, entry), param(params, period, PARAM_HI, entry),
       param(params, period, PARAM_SCALING, entry), param(params, period, PARAM_QUANT_ZERO, entry),
       param(params, period, PARAM_SCALE, entry), divide);
+}
+
+@inline export function quantizeFrom(
+    start: usize, x: usize, out: usize, n: usize, lo: f32, hi: f32, scaling: f32, quantZero: f32,
+    scale: f32, divide: bool): void {
+  for (let i = start; i < n; i++) {
+    const o = i << 2;
+    store<f32>(out + o, quantize(load<f32>(x + o), lo, hi, scaling, quantZero, scale, divide));
+  }
+}
+
+@inline export function maskFrom(
+    start: usize, dy: usize, x: usize, dx: usize, n: usize, lo: f32, hi: f32): void {
+  for (let i = start; i < n; i++) {
+    const o = i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(dx + o, masked(load<f32>(dy + o), v >= lo && v <= hi));
+  }
 }
