@@ -1,7 +1,7 @@
 /**
  * The test matrix every backend runs, under jest (cpu: test/node/cpu.test.ts, wasm:
  * test/node/wasm.test.ts, webgpu: test/webgpu/fake_quant.webgpu.ts) and jasmine (webgl:
- * test/browser/webgl.spec.ts), through the package's public ops on the active backend, reading
+ * test/browser/webgl_matrix.spec.ts), through the package's public ops on the active backend, reading
  * results with the async `data()` (webgpu in Node has no synchronous read):
  *   - TensorFlow's C++ kernel tests, the XLA parameter sets and the doc/issue outputs, for all six
  *     ops: forward within TF's tolerance (exact, sign of zero included, for the atol = rtol = 0
