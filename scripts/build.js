@@ -11,7 +11,7 @@
  *   layers        src/layers/index.ts: `tfjs-fake-quant/layers` (tfjs-layers external), on the main entry
  *   export        src/export/index.ts: `tfjs-fake-quant/export`, on the main and layers entries
  *   dist/types/**.d.ts   declarations (tsc -p tsconfig.build.json), plus a .d.mts per entry for
- *                        the "import" condition
+ *                        the "import" condition; only those the package.json entries reach are kept
  *   dist/tfjs-fake-quant(.min).js         <script> bundle (IIFE) from src/browser.ts; tfjs comes
  *                                         from the page's global `tf` (tf.min.js or tf-core.min.js
  *                                         + backends)
@@ -321,6 +321,80 @@ function writeEsmDeclarations(entries) {
   }
 }
 
+/** The package's declaration entries: package.json "types" and every "types" condition of "exports". */
+function declarationEntries() {
+  const found = [pkg.types];
+  const walk = (node) => {
+    if (node == null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'types' && typeof value === 'string') found.push(value);
+      else walk(value);
+    }
+  };
+  walk(pkg.exports);
+  return [...new Set(found)].map((file) => path.join(ROOT, file));
+}
+
+/**
+ * The declaration files (absolute paths) that the entries reach through their imports, exports,
+ * import types and `/// <reference path>`s. A relative specifier or a reference that leads to no
+ * file fails the build, naming both; package specifiers (@tensorflow/..., flatbuffers) are the
+ * consumer's to resolve.
+ */
+function reachableDeclarations(entries) {
+  const ts = require('typescript');
+  const options = {moduleResolution: ts.ModuleResolutionKind.Node10};
+  const reached = new Set();
+  const pending = entries.map((file) => ({file, from: 'package.json'}));
+  while (pending.length > 0) {
+    const {file, from} = pending.pop();
+    if (reached.has(file)) continue;
+    if (!fs.existsSync(file)) {
+      throw new Error(`${path.relative(ROOT, from)} refers to ${path.relative(ROOT, file)}, which is missing`);
+    }
+    reached.add(file);
+    const {importedFiles, referencedFiles} = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+    for (const {fileName} of referencedFiles) {
+      pending.push({file: path.resolve(path.dirname(file), fileName), from: file});
+    }
+    for (const {fileName: specifier} of importedFiles.filter(({fileName}) => fileName.startsWith('.'))) {
+      const resolved = ts.resolveModuleName(specifier, file, options, ts.sys).resolvedModule;
+      if (resolved == null || !resolved.resolvedFileName.startsWith(DIST + path.sep)) {
+        throw new Error(`${path.relative(ROOT, file)} imports '${specifier}', which resolves to no ` +
+                        'declaration file in dist/');
+      }
+      pending.push({file: path.resolve(resolved.resolvedFileName), from: file});
+    }
+  }
+  return reached;
+}
+
+/**
+ * tsc declares every module under src/; the package ships only the declarations its entries
+ * reach (the kernels' internals, the wasm binaries and the shaders are no types a user can
+ * name). The rest of dist/types is deleted, then the walk runs again to check that what is
+ * left still resolves.
+ */
+function pruneDeclarations() {
+  const entries = declarationEntries();
+  const kept = reachableDeclarations(entries);
+  removeUnlisted(path.join(DIST, 'types'), kept);
+  reachableDeclarations(entries);
+}
+
+/** Deletes the files under `dir` not in `kept`, and the folders that leaves empty. */
+function removeUnlisted(dir, kept) {
+  for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeUnlisted(file, kept);
+      if (fs.readdirSync(file).length === 0) fs.rmdirSync(file);
+    } else if (!kept.has(file)) {
+      fs.rmSync(file);
+    }
+  }
+}
+
 /** dist/types: tsc's declarations, a .d.mts per subpath entry and the <script> bundles' globals. */
 function writeTypes() {
   const tsc = require.resolve('typescript/bin/tsc');
@@ -343,6 +417,7 @@ function writeTypes() {
       throw new Error(`tsc did not write dist/types/${types}`);
     }
   }
+  pruneDeclarations();
 }
 
 async function main() {
