@@ -11,6 +11,7 @@
  *     entry (no kernel registered twice),
  *   - the browser bundle registers the ops on a global `tf` and fails clearly without one,
  *   - the tarball holds dist/ and no tfjs copy, no source maps and no src/ (<= 900 kB unpacked),
+ *     and of the declarations only those its entries reach,
  *   - @arethetypeswrong/cli and publint find no problem in it,
  *   - ES module types say ES module (no default import type-checks under node16, nodenext or
  *     bundler resolution), and the script bundles' globals are typed,
@@ -24,6 +25,7 @@ import {execFile, execFileSync} from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as ts from 'typescript';
 import {promisify} from 'util';
 
 const execFileAsync = promisify(execFile);
@@ -139,6 +141,22 @@ describe('packed package', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@tensorflow/'))).toEqual([]);
     expect(Object.keys(pkg.peerDependencies)).toContain('@tensorflow/tfjs-core');
+  });
+
+  it('ships exactly the declaration files that its entries reach', () => {
+    // TypeScript's own program from every "types" of the installed package.json: the files it
+    // loads under the package are what a consumer's compiler can reach, and nothing else ships.
+    const installed = path.join(work, 'node_modules', PKG_NAME);
+    const pkg = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+    const exportsTypes = [...JSON.stringify(pkg.exports).matchAll(/"types":"([^"]+)"/g)].map((m) => m[1]);
+    const entries = [...new Set([pkg.types, ...exportsTypes])].map((f) => path.join(installed, f));
+    const program = ts.createProgram(entries, {noEmit: true, types: []});
+    const inPackage = (f: string) => !path.relative(installed, f).startsWith('..');
+    const reached = program.getSourceFiles().map((f) => path.resolve(f.fileName)).filter(inPackage);
+    const shipped = (fs.readdirSync(installed, {recursive: true}) as string[])
+        .filter((f) => /\.d\.m?ts$/.test(f)).map((f) => path.join(installed, f));
+    expect(reached.length).toBeGreaterThan(exportsTypes.length);
+    expect(reached.sort()).toEqual(shipped.sort());
   });
 
   it('is at most 900 kB unpacked, with the full Apache-2.0 license and the metadata', () => {
