@@ -34,7 +34,7 @@ const parts = {
   },
   layers: {
     mutate: ['src/layers/**/*.ts'],
-    tests: ['layers', 'layers_fusion', 'layers_hardening'],
+    tests: ['layers', 'layers_fusion', 'layers_hardening', 'mutants_layers'],
     // Module-level tables (the class lists, KERNEL_SPECS): each such mutant reloads everything and
     // runs every test, which two cores cannot afford; the report counts them as ignored.
     ignoreStatic: true,
@@ -58,7 +58,9 @@ function selectedPart() {
   }
   const files = process.env.TFJS_FAKE_QUANT_MUTATE_FILES;
   const mutate = files ? files.split(',').map(file => file.trim()) : parts[name].mutate;
-  return {name, mutate, tests: parts[name].tests, ignoreStatic: parts[name].ignoreStatic ?? false};
+  // A narrowed part reports under its files' names, beside the whole part's report.
+  const reportName = files ? `${name}-${mutate.map(file => path.basename(file, '.ts')).join('+')}` : name;
+  return {name: reportName, mutate, tests: parts[name].tests, ignoreStatic: parts[name].ignoreStatic ?? false};
 }
 
 /** Test files come and go as suites move to test/shared: only those that exist are run. */

@@ -94,6 +94,17 @@ describe('fusion (TF MOT default_8bit_transforms, what TFLite fuses)', () => {
     expect(tf.tidy(() => (q.predict(tf.ones([1, 2])) as tf.Tensor).shape)).toEqual([1, 2]);
   });
 
+  it('a layer applied twice in the model is never fused, even where one application feeds a ReLU', () => {
+    const d = tf.layers.dense({units: 2, name: 'twice'});
+    const a = tf.input({shape: [2]});
+    const b = tf.input({shape: [2]});
+    const relu = tf.layers.reLU({name: 'relu_a'}).apply(d.apply(a)) as tf.SymbolicTensor;
+    const float = tf.model({inputs: [a, b], outputs: [relu, d.apply(b) as tf.SymbolicTensor]});
+    expect([...fusedProducers(float)]).toEqual([]);
+    const q = quantizeModel(float, {quantizeInputs: false});
+    expect(fakeQuantLayers(q).map((l) => l.name).sort()).toEqual(['relu_a_fq', 'twice_fq', 'twice_fq_1']);
+  });
+
   it('fixedOutputRange reads the activation of every kernel layer, SeparableConv2D and Conv2DTranspose included', () => {
     expect(fixedOutputRange(tf.layers.separableConv2d({filters: 1, kernelSize: 1, activation: 'sigmoid'}), 8))
         .toEqual([0, 255 / 256]);
