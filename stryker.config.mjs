@@ -2,7 +2,7 @@
  * Mutation testing (`npm run test:mutation`, not part of `npm test`: slow on few cores): StrykerJS
  * mutates the code that runs on the CPU (the quantization math, the cpu and wasm kernels, the
  * Layers API) and runs the jest tests that exercise it against each mutant. The shader sources
- * (src/quant/nudge_glsl.ts, nudge_wgsl.ts and the GPU programs) are WGSL/GLSL inside strings,
+ * (src/kernels/webgl/nudge_glsl.ts, src/kernels/webgpu/nudge_wgsl.ts and the GPU programs) are WGSL/GLSL inside strings,
  * which Stryker cannot mutate meaningfully: scripts/shader-mutants.js covers them.
  *
  * TFJS_FAKE_QUANT_MUTATE picks one part (quant, cpu, wasm, layers) with only the tests that pin
@@ -24,7 +24,7 @@ const parts = {
     tests: quantTests,
   },
   cpu: {
-    mutate: ['src/kernels/cpu/**/*.ts'],
+    mutate: ['src/kernels/cpu/**/*.ts', 'src/kernels/kernel_spec.ts', 'src/kernels/cpu_compute.ts'],
     tests: [...quantTests, 'errors_and_leaks', 'gradient_routing'],
   },
   wasm: {
