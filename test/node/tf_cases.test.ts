@@ -12,13 +12,8 @@ const ofOp = <T extends {op: string}>(cases: T[], op: string) => cases.filter((c
 const asArray = (v: number|number[]) => (typeof v === 'number' ? [v] : v);
 
 describe('case tables', () => {
-  it('hold every test of fake_quant_ops_test.cc, the XLA sets and doc cases for each op', () => {
-    expect(ofOp(TF_FORWARD_CASES, 'Vars')).toHaveLength(19);
-    expect(ofOp(TF_GRADIENT_CASES, 'Vars')).toHaveLength(5);
-    expect(ofOp(TF_FORWARD_CASES, 'Args')).toHaveLength(24);
-    expect(ofOp(TF_GRADIENT_CASES, 'Args')).toHaveLength(4);
-    expect(ofOp(TF_FORWARD_CASES, 'PerChannel')).toHaveLength(27);
-    expect(ofOp(TF_GRADIENT_CASES, 'PerChannel')).toHaveLength(25);
+  // The per-op split of fake_quant_ops_test.cc's 104 tests is checked in reference.test.ts.
+  it('hold the XLA sets and doc cases for each op, exact cases among them', () => {
     expect(XLA_CASES).toHaveLength(16);
     expect(ofOp(DOC_CASES, 'Vars').length).toBeGreaterThan(0);
     expect(DOC_CASES.filter((c) => c.op !== 'Vars').length).toBeGreaterThanOrEqual(4);
