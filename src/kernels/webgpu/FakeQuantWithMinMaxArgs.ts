@@ -1,5 +1,5 @@
 import {FakeQuantWithMinMaxArgs} from '../../kernel_names';
 import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
-import {webgpuKernelConfig} from './fake_quant_webgpu';
+import {webgpuKernelConfig} from './kernel_body';
 
 export const fakeQuantWithMinMaxArgsConfig = webgpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxArgs]);

@@ -1,5 +1,5 @@
 import {FakeQuantWithMinMaxArgsGradient} from '../../kernel_names';
 import {FAKE_QUANT_KERNEL_SPECS} from '../kernel_spec';
-import {webgpuKernelConfig} from './fake_quant_webgpu';
+import {webgpuKernelConfig} from './kernel_body';
 
 export const fakeQuantWithMinMaxArgsGradientConfig = webgpuKernelConfig(FAKE_QUANT_KERNEL_SPECS[FakeQuantWithMinMaxArgsGradient]);

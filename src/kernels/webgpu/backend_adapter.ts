@@ -9,7 +9,7 @@
  * that are private in the backend's typings, which a tfjs release can rename or retype without a
  * type error here. `canRecordOwnPass` therefore checks, once per backend, that each one is there
  * with the expected type; when one is not, the gradient runs through runWebGPUProgram instead
- * (fake_quant_webgpu.ts: correct, if slower) and a warning says so once.
+ * (kernel_body.ts: correct, if slower) and a warning says so once.
  */
 import {type DataId, env, type TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
