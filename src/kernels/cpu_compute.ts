@@ -1,11 +1,17 @@
 /**
  * A kernel computed by the cpu loops (quant/fake_quant_impl.ts) from CPU-resident values: the cpu
- * backend's kernels, and tfjs's small-tensor CPU forwarding in the webgl and webgpu kernels.
+ * backend's kernels, and tfjs's small-tensor CPU forwarding in the webgl and webgpu kernels (with
+ * the outputs of an empty input, which those backends answer without any program).
  */
-import type {TensorInfo} from '@tensorflow/tfjs-core';
+import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 
 import {fakeQuantForwardImpl, fakeQuantGradientImpl, fakeQuantInputGradientImpl} from '../quant/fake_quant_impl';
 import {type FakeQuantKernelSpec, type KernelArgs, rangeValues} from './kernel_spec';
+
+/** What the cpu, webgl and webgpu backends share to hold CPU values as a tensor. */
+interface TensorMaker {
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
 
 export interface CpuOutput {
   shape: number[];
@@ -35,4 +41,21 @@ export function computeOnCpu(
       ];
     }
   }
+}
+
+/** The kernel's outputs computed by the cpu loops, held by `backend` as CPU-resident tensors. */
+export function runOnCpu(
+    backend: TensorMaker, spec: FakeQuantKernelSpec, args: KernelArgs,
+    read: (info: TensorInfo) => ArrayLike<number>): TensorInfo[] {
+  return computeOnCpu(spec, args, read)
+      .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values));
+}
+
+/** The outputs of an empty input, from its spec alone: no elements, range gradients of 0. */
+export function emptyOutputs(
+    backend: TensorMaker, spec: FakeQuantKernelSpec, {x, range}: KernelArgs): TensorInfo[] {
+  const outputs = [backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0))];
+  if (spec.outputs !== 'inputAndRangeGradients') return outputs;
+  const zeros = () => backend.makeTensorInfo(range.shape, 'float32', new Float32Array(util.sizeFromShape(range.shape)));
+  return [...outputs, zeros(), zeros()];
 }

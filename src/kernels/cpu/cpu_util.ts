@@ -2,7 +2,7 @@
 import type {TensorInfo, TypedArray} from '@tensorflow/tfjs-core';
 import type {MathBackendCPU} from '@tensorflow/tfjs-backend-cpu';
 
-import {computeOnCpu} from '../cpu_compute';
+import {runOnCpu} from '../cpu_compute';
 import {type FakeQuantKernelSpec, kernelConfig} from '../kernel_spec';
 
 /** The values of a cpu-resident tensor (ops have already checked that it is float32). */
@@ -11,7 +11,6 @@ export function cpuValues(backend: MathBackendCPU, info: TensorInfo): TypedArray
 }
 
 export function cpuKernelConfig(spec: FakeQuantKernelSpec) {
-  return kernelConfig<MathBackendCPU>(spec, 'cpu', (backend, args) =>
-      computeOnCpu(spec, args, info => cpuValues(backend, info))
-          .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values)));
+  return kernelConfig<MathBackendCPU>(
+      spec, 'cpu', (backend, args) => runOnCpu(backend, spec, args, info => cpuValues(backend, info)));
 }

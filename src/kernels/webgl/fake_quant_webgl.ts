@@ -6,7 +6,7 @@ import {env, getKernel, type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 
 import type {FakeQuantAttrs} from '../../kernel_names';
-import {computeOnCpu} from '../cpu_compute';
+import {emptyOutputs, runOnCpu} from '../cpu_compute';
 import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, type KernelRange, rangeTensors} from '../kernel_spec';
 import {type ElementLayout, FakeQuantProgram, NudgeProgram} from './fake_quant_gpu';
 import {FakeQuantInputGradientProgram, FakeQuantRangeGradientPartialsProgram, FakeQuantRangeGradientTotalsProgram} from './fake_quant_grad_gpu';
@@ -20,11 +20,10 @@ export function webglKernelConfig(spec: FakeQuantKernelSpec) {
 function webglKernel(
     backend: MathBackendWebGL, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
   const {x, dy, range} = args;
-  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, spec, x, range);
+  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, spec, args);
   const inputs = [...(dy != null ? [dy] : []), x, ...rangeTensors(range)];
   if (backend.shouldExecuteOnCPU(inputs)) {
-    return computeOnCpu(spec, args, info => cpuValues(backend, info))
-        .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values));
+    return runOnCpu(backend, spec, args, info => cpuValues(backend, info));
   }
   warnOnceIfHalfFloat();
   const {min, max, uploaded} = rangeTextures(backend, range);
@@ -32,20 +31,6 @@ function webglKernel(
       [webglFakeQuant(backend, x, min, max, args, spec)] :
       webglFakeQuantGradient(backend, dy, x, min, max, args, spec);
   disposeAll(backend, uploaded);
-  return outputs;
-}
-
-/** The outputs of an empty x: no elements, and range gradients of 0. */
-function emptyOutputs(
-    backend: MathBackendWebGL, spec: FakeQuantKernelSpec, x: TensorInfo,
-    range: KernelRange): TensorInfo[] {
-  const outputs = [backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0))];
-  if (spec.outputs === 'inputAndRangeGradients') {
-    for (let i = 0; i < 2; i++) {
-      outputs.push(backend.makeTensorInfo(
-          range.shape, 'float32', new Float32Array(util.sizeFromShape(range.shape))));
-    }
-  }
   return outputs;
 }
 

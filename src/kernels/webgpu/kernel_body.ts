@@ -9,7 +9,7 @@ import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 
 import type {LevelForm} from '../../quant/fake_quant_impl';
-import {computeOnCpu} from '../cpu_compute';
+import {emptyOutputs, runOnCpu} from '../cpu_compute';
 import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, type KernelRange, rangeTensors} from '../kernel_spec';
 import {canRecordOwnPass, recordOwnPass, tensorBuffer} from './backend_adapter';
 import {FakeQuantInputGradientProgram, FakeQuantProgram, type RangeSource, rangeUniformFields} from './fake_quant_elementwise_webgpu';
@@ -24,10 +24,9 @@ export function webgpuKernelConfig(spec: FakeQuantKernelSpec) {
 function fakeQuantWebGPU(
     backend: WebGPUBackend, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
   const {x, dy, range} = args;
-  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, args, spec);
+  if (util.sizeFromShape(x.shape) === 0) return emptyOutputs(backend, spec, args);
   if (backend.shouldExecuteOnCPU([x, ...(dy == null ? [] : [dy]), ...rangeTensors(range)])) {
-    return computeOnCpu(spec, args, info => cpuValues(backend, info))
-        .map(({shape, values}) => backend.makeTensorInfo(shape, 'float32', values));
+    return runOnCpu(backend, spec, args, info => cpuValues(backend, info));
   }
   const layout = tileLayout(util.sizeFromShape(x.shape), range.channels, targetWorkgroups(backend));
   switch (spec.outputs) {
@@ -39,15 +38,6 @@ function fakeQuantWebGPU(
       return canRecordOwnPass(backend) ? fusedGradient(backend, args, layout) :
                                          gradientThroughPrograms(backend, args, layout);
   }
-}
-
-/** An empty input: empty outputs, and range gradients of zeros. */
-function emptyOutputs(
-    backend: WebGPUBackend, {x, range}: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
-  const dx = backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0));
-  if (spec.outputs !== 'inputAndRangeGradients') return [dx];
-  return [dx, ...[0, 1].map(() =>
-      backend.makeTensorInfo(range.shape, 'float32', new Float32Array(range.channels)))];
 }
 
 function rangeSource(range: KernelRange): RangeSource {
