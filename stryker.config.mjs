@@ -34,7 +34,7 @@ const parts = {
   },
   layers: {
     mutate: ['src/layers/**/*.ts'],
-    tests: ['layers', 'layers_fusion', 'layers_hardening', 'mutants_layers'],
+    tests: ['layers', 'layers_fusion', 'layers_hardening', 'layers_internals', 'mutants_layers'],
     // Module-level tables (the class lists, KERNEL_SPECS): each such mutant reloads everything and
     // runs every test, which two cores cannot afford; the report counts them as ignored.
     ignoreStatic: true,
@@ -74,19 +74,26 @@ function existingTests(names) {
 
 const part = selectedPart();
 const reports = 'test-output/mutation';
+// Read by test/node/cpu.test.ts (a strided tie sweep); the workers inherit it.
+process.env.TFJS_FAKE_QUANT_MUTATION = '1';
 
 export default {
   testRunner: 'jest',
   jest: {
     configFile: 'jest.config.js',
-    config: {testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`)},
+    config: {
+      testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`),
+      // Transpile only: the type check (npm run typecheck) would take 4 of every 5 seconds a
+      // mutant's jest run takes.
+      transform: {'^.+\\.ts$': ['ts-jest', {tsconfig: 'tsconfig.mutation.json'}]},
+    },
     enableFindRelatedTests: false,
   },
   coverageAnalysis: 'perTest',
   mutate: part.mutate,
   ignoreStatic: part.ignoreStatic,
   concurrency: 2,
-  timeoutMS: 60000,
+  timeoutMS: 20000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: {fileName: `${reports}/${part.name}.html`},
   jsonReporter: {fileName: `${reports}/${part.name}.json`},

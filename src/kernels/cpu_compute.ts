@@ -6,7 +6,7 @@
 import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 
 import {fakeQuantForwardImpl, fakeQuantGradientImpl, fakeQuantInputGradientImpl} from '../quant/fake_quant_impl';
-import {type FakeQuantKernelSpec, type KernelArgs, rangeValues} from './kernel_spec';
+import {type FakeQuantKernelSpec, type KernelArgs, outputShapes, rangeValues} from './kernel_spec';
 
 /** What the cpu, webgl and webgpu backends share to hold CPU values as a tensor. */
 interface TensorMaker {
@@ -18,29 +18,31 @@ export interface CpuOutput {
   values: Float32Array;
 }
 
-/** The kernel's outputs in its order; `read` gives a CPU-resident tensor's values. */
+/**
+ * The kernel's outputs in its order; `read` gives a CPU-resident tensor's values. The values are
+ * written to `into` where given (one array per output, e.g. views of a heap), else to new arrays.
+ */
 export function computeOnCpu(
-    spec: FakeQuantKernelSpec, {x, dy, range, attrs}: KernelArgs,
-    read: (info: TensorInfo) => ArrayLike<number>): CpuOutput[] {
+    spec: FakeQuantKernelSpec, args: KernelArgs, read: (info: TensorInfo) => ArrayLike<number>,
+    into?: Float32Array[]): CpuOutput[] {
+  const {x, dy, range, attrs} = args;
+  const shapes = outputShapes(spec, args);
+  const values = into ?? shapes.map(shape => new Float32Array(util.sizeFromShape(shape)));
+  const [out, dMin, dMax] = values;
   const {mins, maxs} = rangeValues(range, read);
   const xValues = read(x);
   switch (spec.outputs) {
     case 'forward':
-      return [{shape: x.shape, values: fakeQuantForwardImpl(xValues, mins, maxs, attrs, spec.form)}];
+      fakeQuantForwardImpl(xValues, mins, maxs, attrs, spec.form, out);
+      break;
     case 'inputGradient':
-      return [{
-        shape: x.shape,
-        values: fakeQuantInputGradientImpl(read(dy!), xValues, mins, maxs, attrs),
-      }];
-    case 'inputAndRangeGradients': {
-      const grads = fakeQuantGradientImpl(read(dy!), xValues, mins, maxs, attrs);
-      return [
-        {shape: x.shape, values: grads.backpropsWrtInput},
-        {shape: range.shape, values: grads.backpropWrtMin},
-        {shape: range.shape, values: grads.backpropWrtMax},
-      ];
-    }
+      fakeQuantInputGradientImpl(read(dy!), xValues, mins, maxs, attrs, out);
+      break;
+    case 'inputAndRangeGradients':
+      fakeQuantGradientImpl(read(dy!), xValues, mins, maxs, attrs,
+                            {backpropsWrtInput: out, backpropWrtMin: dMin, backpropWrtMax: dMax});
   }
+  return shapes.map((shape, i) => ({shape, values: values[i]}));
 }
 
 /** The kernel's outputs computed by the cpu loops, held by `backend` as CPU-resident tensors. */
@@ -53,9 +55,7 @@ export function runOnCpu(
 
 /** The outputs of an empty input, from its spec alone: no elements, range gradients of 0. */
 export function emptyOutputs(
-    backend: TensorMaker, spec: FakeQuantKernelSpec, {x, range}: KernelArgs): TensorInfo[] {
-  const outputs = [backend.makeTensorInfo(x.shape, 'float32', new Float32Array(0))];
-  if (spec.outputs !== 'inputAndRangeGradients') return outputs;
-  const zeros = () => backend.makeTensorInfo(range.shape, 'float32', new Float32Array(util.sizeFromShape(range.shape)));
-  return [...outputs, zeros(), zeros()];
+    backend: TensorMaker, spec: FakeQuantKernelSpec, args: KernelArgs): TensorInfo[] {
+  return outputShapes(spec, args).map(
+      shape => backend.makeTensorInfo(shape, 'float32', new Float32Array(util.sizeFromShape(shape))));
 }

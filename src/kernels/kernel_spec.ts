@@ -86,6 +86,11 @@ export function kernelArgs(
   };
 }
 
+/** Each output's shape in the spec's order: the input's, then the range's for dMin and dMax. */
+export function outputShapes({outputs}: FakeQuantKernelSpec, {x, range}: KernelArgs): number[][] {
+  return outputs === 'inputAndRangeGradients' ? [x.shape, range.shape, range.shape] : [x.shape];
+}
+
 /** The range's tensors (none for Args), e.g. to ask a backend where its inputs live. */
 export function rangeTensors(range: KernelRange): TensorInfo[] {
   return range.from === 'tensors' ? [range.min, range.max] : [];

@@ -2,7 +2,7 @@
  * The wasm backend's body of every kernel: our own WebAssembly (wasm_modules.ts; SIMD, else
  * scalar) reading the inputs and writing the outputs in place on the backend's heap, with the
  * range nudged here once per channel (float32 steps, quant/nudge.ts) and passed in. Where no
- * module instantiates, the cpu loops run on views of the heap. Bit-exact with the cpu backend;
+ * module instantiates, the cpu loops (cpu_compute.ts) run on views of the heap. Bit-exact with the cpu backend;
  * the SIMD range sums add in another order (see assembly/simd.ts). The backend is only imported
  * as a type, so this package never loads @tensorflow/tfjs-backend-wasm (an optional peer) itself.
  */
@@ -10,9 +10,10 @@ import {type TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 
 import type {FakeQuantAttrs} from '../../kernel_names';
-import {fakeQuantForwardImpl, fakeQuantGradientImpl, fakeQuantInputGradientImpl, type LevelForm} from '../../quant/fake_quant_impl';
+import type {LevelForm} from '../../quant/fake_quant_impl';
 import {isZeroRange, nudge, type NudgedRange, quantRange} from '../../quant/nudge';
-import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, rangeValues} from '../kernel_spec';
+import {computeOnCpu} from '../cpu_compute';
+import {type FakeQuantKernelSpec, type KernelArgs, kernelConfig, outputShapes, rangeValues} from '../kernel_spec';
 import {type WasmKernels, wasmKernels} from './wasm_modules';
 
 /** One kernel call: its inputs and freshly allocated outputs (dx or the forward, then dMin, dMax). */
@@ -163,40 +164,20 @@ function runOnModule(kernels: WasmKernels, call: HeapCall): void {
   writeZeroRanges(call, nudged);
 }
 
-/** The fallback: the cpu loops on views of the heap, taken after the last allocation. */
-function runJsLoops({backend, x, dy, outputs, mins, maxs, attrs, form}: HeapCall): void {
-  const [out, dMin, dMax] = outputs.map(t => heapView(backend, t));
-  const xView = heapView(backend, x);
-  if (dy == null) {
-    fakeQuantForwardImpl(xView, mins, maxs, attrs, form, out);
-  } else if (dMin == null) {
-    fakeQuantInputGradientImpl(heapView(backend, dy), xView, mins, maxs, attrs, out);
-  } else {
-    fakeQuantGradientImpl(heapView(backend, dy), xView, mins, maxs, attrs,
-                          {backpropsWrtInput: out, backpropWrtMin: dMin, backpropWrtMax: dMax});
-  }
-}
-
-function outputShapes({outputs}: FakeQuantKernelSpec, {x, range}: KernelArgs): number[][] {
-  switch (outputs) {
-    case 'forward':
-    case 'inputGradient':
-      return [x.shape];
-    case 'inputAndRangeGradients':
-      return [x.shape, range.shape, range.shape];
-  }
-}
-
 function wasmBody(backend: BackendWasm, args: KernelArgs, spec: FakeQuantKernelSpec): TensorInfo[] {
-  // Copies: an allocation may grow the heap, which detaches earlier views.
-  const {mins, maxs} =
-      rangeValues(args.range, info => Float32Array.from(heapView(backend, info)));
   const outputs = outputShapes(spec, args).map(shape => backend.makeOutput(shape, 'float32'));
-  const call: HeapCall = {
-    backend, x: args.x, dy: args.dy, outputs, mins, maxs, attrs: args.attrs, form: spec.form,
-  };
   const kernels = wasmKernels(backend);
-  if (kernels == null) runJsLoops(call); else runOnModule(kernels, call);
+  // Views are taken after the last allocation: a later one may grow the heap and detach them.
+  const view = (info: TensorInfo) => heapView(backend, info);
+  if (kernels == null) {
+    computeOnCpu(spec, args, view, outputs.map(view));
+    return outputs;
+  }
+  // Copies: the per-channel scratch is allocated after the range is read.
+  const {mins, maxs} = rangeValues(args.range, info => Float32Array.from(view(info)));
+  runOnModule(kernels, {
+    backend, x: args.x, dy: args.dy, outputs, mins, maxs, attrs: args.attrs, form: spec.form,
+  });
   return outputs;
 }
 
