@@ -81,12 +81,7 @@ export default {
   testRunner: 'jest',
   jest: {
     configFile: 'jest.config.js',
-    config: {
-      testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`),
-      // Transpile only: the type check (npm run typecheck) would take 4 of every 5 seconds a
-      // mutant's jest run takes.
-      transform: {'^.+\\.ts$': ['ts-jest', {tsconfig: 'tsconfig.mutation.json'}]},
-    },
+    config: {testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`)},
     enableFindRelatedTests: false,
   },
   coverageAnalysis: 'perTest',

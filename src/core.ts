@@ -9,10 +9,10 @@ import './gradients/register';
 import './chained_ops';
 
 export * from './kernel_names';
-export {quantRange, nudge, NudgedRange, QuantRange} from './quant/nudge';
+export {quantRange, nudge, type NudgedRange, type QuantRange} from './quant/nudge';
 export {fakeQuantWithMinMaxArgs} from './ops/fake_quant_with_min_max_args';
 export {fakeQuantWithMinMaxArgsGradient} from './ops/fake_quant_with_min_max_args_gradient';
 export {fakeQuantWithMinMaxVars} from './ops/fake_quant_with_min_max_vars';
-export {fakeQuantWithMinMaxVarsGradient, FakeQuantWithMinMaxVarsGradientResult} from './ops/fake_quant_with_min_max_vars_gradient';
+export {fakeQuantWithMinMaxVarsGradient, type FakeQuantWithMinMaxVarsGradientResult} from './ops/fake_quant_with_min_max_vars_gradient';
 export {fakeQuantWithMinMaxVarsPerChannel} from './ops/fake_quant_with_min_max_vars_per_channel';
-export {fakeQuantWithMinMaxVarsPerChannelGradient, FakeQuantWithMinMaxVarsPerChannelGradientResult} from './ops/fake_quant_with_min_max_vars_per_channel_gradient';
+export {fakeQuantWithMinMaxVarsPerChannelGradient, type FakeQuantWithMinMaxVarsPerChannelGradientResult} from './ops/fake_quant_with_min_max_vars_per_channel_gradient';

@@ -8,6 +8,6 @@ import {registerOp} from '@tensorflow/tfjs-converter';
 import '../index';
 import {registerGraphExecutors, type RegisterOp} from './executors';
 
-export {graphExecutors, FakeQuantGraphNode} from './executors';
+export {graphExecutors, type FakeQuantGraphNode} from './executors';
 
 registerGraphExecutors(registerOp as unknown as RegisterOp);

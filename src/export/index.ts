@@ -14,9 +14,9 @@ import {type ExportOptions, lowerModel} from './lower';
 import {type ONNXLayout, writeONNX} from './onnx/writer';
 import {writeTFLite} from './tflite/writer';
 
-export {ExportOptions, IOType, lowerModel, SUPPORTED_LAYERS} from './lower';
+export {type ExportOptions, type IOType, lowerModel, SUPPORTED_LAYERS} from './lower';
 export type {ONNXLayout} from './onnx/writer';
-export {saveQuantized, SaveQuantizedOptions} from './tfjs/save_quantized';
+export {saveQuantized, type SaveQuantizedOptions} from './tfjs/save_quantized';
 export type {FusedActivation, GraphDType, GraphOp, GraphOpKind, GraphTensor, IntGraph, Padding, QuantParams} from './graph';
 
 /**

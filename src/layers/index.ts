@@ -13,8 +13,8 @@
  */
 import '../index';
 
-export {MIN_RANGE, FakeQuant, FakeQuantArgs, RangeMode, CalibrationMethod} from './fake_quant';
-export {FakeQuantWeights, FakeQuantWeightsArgs, fakeQuantKernel, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
+export {MIN_RANGE, FakeQuant, type FakeQuantArgs, type RangeMode, type CalibrationMethod} from './fake_quant';
+export {FakeQuantWeights, type FakeQuantWeightsArgs, fakeQuantKernel, kernelChannelsLast, supportsPerChannel, symmetricKernelRange} from './fake_quant_weights';
 export {KERNEL_LAYERS} from './tfjs_layers_internals';
-export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, isFusingKernelLayer, ownActivation, ReluKind, reluKind, unwrapLayer} from './fusion';
-export {quantizeModel, QuantizeModelOptions, calibrate, CalibrateOptions, fakeQuantLayers} from './quantize_model';
+export {fixedOutputRange, fusedProducers, fusesInto, FUSING_KERNEL_LAYERS, isFusingKernelLayer, ownActivation, type ReluKind, reluKind, unwrapLayer} from './fusion';
+export {quantizeModel, type QuantizeModelOptions, calibrate, type CalibrateOptions, fakeQuantLayers} from './quantize_model';

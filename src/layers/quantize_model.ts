@@ -10,8 +10,8 @@ import {LayersModel, type Sequential} from '@tensorflow/tfjs-layers';
 import {checkModel, type QuantizeModelOptions, resolveOptions} from './quantize_options';
 import {rewriteModel} from './quantize_rewrite';
 
-export {calibrate, CalibrateOptions, fakeQuantLayers} from './calibrate';
-export {QuantizeModelOptions} from './quantize_options';
+export {calibrate, type CalibrateOptions, fakeQuantLayers} from './calibrate';
+export {type QuantizeModelOptions} from './quantize_options';
 
 type Layer = InstanceType<typeof layers.Layer>;
 
