@@ -34,7 +34,8 @@ const parts = {
   },
   layers: {
     mutate: ['src/layers/**/*.ts'],
-    tests: ['layers', 'layers_fusion', 'layers_hardening', 'layers_internals', 'mutants_layers'],
+    tests: ['layers', 'layers_fusion', 'layers_hardening', 'layers_internals', 'mutants_layers',
+            'layers_fake_quant', 'layers_weights', 'layers_rewrite', 'layers_options'],
     // Module-level tables (the class lists, KERNEL_SPECS): each such mutant reloads everything and
     // runs every test, which two cores cannot afford; the report counts them as ignored.
     ignoreStatic: true,
