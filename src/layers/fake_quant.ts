@@ -213,10 +213,8 @@ export class FakeQuant extends layers.Layer {
     const c = this.calibration;
     if (c == null) throw new Error(`FakeQuant ${this.name}: finishCalibration without startCalibration.`);
     this.calibration = null;
-    if (c.lo == null || c.hi == null || c.batches === 0 || this.mode === 'fixed') {
-      dispose([c.lo, c.hi].filter((t): t is Tensor => t != null));
-      return false;
-    }
+    // Nothing recorded: no batch seen, or a 'fixed' layer (`call` records nothing for it).
+    if (c.lo == null || c.hi == null) return false;
     const [minW, maxW] = this.rangeWeights();
     const {lo, hi} = c;
     tidy(() => {
