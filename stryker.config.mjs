@@ -39,6 +39,8 @@ const parts = {
     // Module-level tables (the class lists, KERNEL_SPECS): each such mutant reloads everything and
     // runs every test, which two cores cannot afford; the report counts them as ignored.
     ignoreStatic: true,
+    // Its test files share no global set-up, so they can run as one (test/mutation/entry.ts).
+    oneFile: true,
   },
 };
 
@@ -51,6 +53,7 @@ function selectedPart() {
       mutate: all.flatMap(part => part.mutate),
       tests: [...new Set(all.flatMap(part => part.tests))],
       ignoreStatic: false,
+      oneFile: false,
     };
   }
   if (!(name in parts)) {
@@ -61,7 +64,10 @@ function selectedPart() {
   const mutate = files ? files.split(',').map(file => file.trim()) : parts[name].mutate;
   // A narrowed part reports under its files' names, beside the whole part's report.
   const reportName = files ? `${name}-${mutate.map(file => path.basename(file, '.ts')).join('+')}` : name;
-  return {name: reportName, mutate, tests: parts[name].tests, ignoreStatic: parts[name].ignoreStatic ?? false};
+  return {
+    name: reportName, mutate, tests: parts[name].tests, ignoreStatic: parts[name].ignoreStatic ?? false,
+    oneFile: parts[name].oneFile ?? false,
+  };
 }
 
 /** Test files come and go as suites move to test/shared: only those that exist are run. */
@@ -75,14 +81,19 @@ function existingTests(names) {
 
 const part = selectedPart();
 const reports = 'test-output/mutation';
-// Read by test/node/cpu.test.ts (a strided tie sweep); the workers inherit it.
+const testFiles = existingTests(part.tests);
+// Read by test/node/cpu.test.ts (a strided tie sweep) and test/mutation/entry.ts; the workers
+// inherit them.
 process.env.TFJS_FAKE_QUANT_MUTATION = '1';
+process.env.TFJS_FAKE_QUANT_MUTATION_TESTS = testFiles.join(',');
 
 export default {
   testRunner: 'jest',
   jest: {
     configFile: 'jest.config.js',
-    config: {testMatch: existingTests(part.tests).map(file => `<rootDir>/${file}`)},
+    config: {
+      testMatch: (part.oneFile ? ['test/mutation/entry.ts'] : testFiles).map(file => `<rootDir>/${file}`),
+    },
     enableFindRelatedTests: false,
   },
   coverageAnalysis: 'perTest',
