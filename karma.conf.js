@@ -10,6 +10,10 @@
  * - Served but not included (a spec loads them itself, e.g. into an iframe): the built browser
  *   bundle dist/tfjs-fake-quant(.min).js and the tfjs UMD builds, at /base/<path>.
  *
+ * KARMA_SPECS=<glob> runs some spec files; KARMA_GREP=<pattern> only the specs whose full name
+ * (describes and `it`) matches it, e.g. KARMA_GREP='/large and high-rank|integer gradients/' (a
+ * /regex/ or a plain substring; karma-jasmine's --grep). scripts/shader-mutants.js uses both.
+ *
  * karma-esbuild writes its entry file to os.tmpdir() and breaks for projects inside it (/tmp):
  * run from a checkout elsewhere or set TMPDIR (.ci/run does).
  */
@@ -20,6 +24,8 @@ process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
 
 /** KARMA_SPECS=<glob> runs a subset, e.g. KARMA_SPECS=test/browser/bundle.spec.ts. */
 const SPECS = process.env.KARMA_SPECS || 'test/browser/**/*.spec.ts';
+/** KARMA_GREP=<pattern>: only the specs whose full name matches (see the header). */
+const GREP = process.env.KARMA_GREP ? ['--grep', process.env.KARMA_GREP] : [];
 
 const BUNDLE = 'dist/tfjs-fake-quant.min.js';
 if (!fs.existsSync(path.join(__dirname, BUNDLE))) {
@@ -77,6 +83,7 @@ module.exports = function(config) {
       },
     },
     client: {
+      args: GREP,
       // 5 minutes a spec: the shared matrix's tie sweep compiles shaders for every bit width.
       jasmine: {random: false, timeoutInterval: 300000},
       captureConsole: true,

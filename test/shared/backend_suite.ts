@@ -237,10 +237,23 @@ export const problemArb = (op: Op): fc.Arbitrary<Problem> => fc.record({
         const dims = rows == null ? lead : [rows, ...lead.slice(0, 1)];
         const shape = op === 'PerChannel' ? [...dims, channels] : dims;
         const ranges = drawn.map(([lo, hi]): [number, number] => [normalFloat(lo), normalFloat(hi)]);
-        const {x, dy} = makeData(
-            shape, ranges, numBits, narrowRange, seed, specialGradients ? 'withSpecials' : 'finite');
-        return {shape, x, dy, mins: ranges.map(r => r[0]), maxs: ranges.map(r => r[1]), numBits, narrowRange};
+        const data = specialGradients ? 'withSpecials' : 'finite';
+        const {x, dy} = makeData(shape, ranges, numBits, narrowRange, seed, data);
+        return describedBriefly(
+            {shape, x, dy, mins: ranges.map(r => r[0]), maxs: ranges.map(r => r[1]), numBits, narrowRange},
+            `makeData seed ${seed}, ${data}`);
       }));
+
+/**
+ * `p` printed in fast-check's counterexample as its parameters, not its data: its values made
+ * messages of up to megabytes, which karma's error formatter never finished (karma-esbuild's
+ * stack-location regex backtracks: 8,000 characters took 205 s). fast-check's seed and path replay it.
+ */
+function describedBriefly(p: Problem, data: string): Problem {
+  const text = `{shape [${p.shape}], mins [${p.mins}], maxs [${p.maxs}], numBits ${p.numBits}, ` +
+      `narrowRange ${p.narrowRange}, ${data}}`;
+  return Object.assign(p, {[fc.toStringMethod]: () => text});
+}
 
 // ---------------------------------------------------------------------------------------------
 // TensorFlow's cases
@@ -830,7 +843,8 @@ export function describeBackendSuite(opts: BackendSuiteOptions): void {
       for (const op of OPS) {
         it(`${op}: random shapes, ranges, bit widths, ties, NaN and infinities (forward and gradient)`, async () => {
           await fc.assert(fc.asyncProperty(problemArb(op), p => checkMatchesReference(op, p, exactSums)),
-                          {numRuns, seed: 20240611, endOnFailure: true});
+                          // The error in the message: jasmine (karma) prints no `cause`.
+                          {numRuns, seed: 20240611, endOnFailure: true, includeErrorInReport: true});
         });
       }
       it('Args and PerChannel multiply by TF\'s inv_scale, not by 1 / scale; Vars divides', checkInvScale);
