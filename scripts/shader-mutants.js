@@ -27,6 +27,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const {spawnSync} = require('child_process');
+const {stripVTControlCharacters} = require('util');
 
 const ROOT = path.resolve(__dirname, '..');
 const WGSL_GRADIENT = 'src/kernels/webgpu/fake_quant_grad_webgpu.ts';
@@ -230,7 +231,7 @@ function runSuite(run, dir, label, timeoutSeconds) {
   const r = spawnSync('timeout', ['-k', '30', String(timeoutSeconds), process.execPath, ...args],
                       {cwd: dir, env, encoding: 'utf8', maxBuffer: 1 << 28});
   if (env.TMPDIR !== process.env.TMPDIR) fs.rmSync(env.TMPDIR, {recursive: true, force: true});
-  const output = `${r.stdout}\n${r.stderr}`;
+  const output = stripVTControlCharacters(`${r.stdout}\n${r.stderr}`);  // no colours
   fs.writeFileSync(log, output);
   // jest's last summary line, or karma's last progress line.
   const ran = (output.match(/Tests: .*|Executed \d+ of \d+[^\n\r]*/g) ?? ['']).at(-1).trim();
