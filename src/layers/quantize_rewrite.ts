@@ -290,7 +290,7 @@ function readsIds(layer: Layer): boolean {
 }
 
 function quantizeSequential(model: Sequential, t: Transformer): Sequential {
-  if (model.inputs == null || model.inputs.length !== 1) {
+  if (model.inputs.length !== 1) {
     throw new Error('quantizeModel: the Sequential model has no input yet (give its first layer an inputShape).');
   }
   const inputTensor = model.inputs[0];
@@ -315,7 +315,8 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
     t.reserve(source.name);
     const newInput = input({batchShape: x.shape, dtype: x.dtype, name: source.name});
     raw.set(x, newInput);
-    const consumers = model.layers.filter((l) => modelNodes(model, l).some((n) => n.inputTensors.includes(x)));
+    // Not the input layer itself, whose node also lists x as its input.
+    const consumers = model.layers.filter((l) => l !== source && modelNodes(model, l).some((n) => n.inputTensors.includes(x)));
     const quantizers = consumers.length > 0 && consumers.every(readsIds) ? [] : t.following(source);
     map.set(x, applyAll(quantizers, newInput));
     return newInput;
@@ -338,7 +339,7 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
       const {layer, node, index} = item;
       const [first, ...rest] = t.replacementOf(layer, index > 0 ? `_${index}` : '');
       const args = ins as SymbolicTensor[];
-      const result = first.apply(args.length === 1 ? args[0] : args, node.callArgs ?? {});
+      const result = first.apply(args.length === 1 ? args[0] : args, callArgsOf(node));
       const outs = (Array.isArray(result) ? [...result] : [applyAll(rest, result as SymbolicTensor)]) as SymbolicTensor[];
       outs.forEach((y, k) => {
         const suffix = (index > 0 ? `_${index}` : '') + (outs.length > 1 ? `_${k}` : '');
@@ -358,6 +359,15 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
     return q;
   });
   return functionalModel({inputs, outputs, name: `${model.name}_quantized`});
+}
+
+/**
+ * The keyword arguments a node was applied with, less an RNN's initialState and constants: they
+ * are among the node's input tensors (the float graph's), and the copy gets their copies as inputs.
+ */
+function callArgsOf(node: LayerNode): {[key: string]: unknown} {
+  const {initialState, constants, ...kwargs} = (node.callArgs ?? {}) as {[key: string]: unknown};
+  return kwargs;
 }
 
 /** Applies single-input layers one after the other. */
