@@ -274,8 +274,8 @@ describe('names of the new layers', () => {
 
   it('each output of a multi-output layer gets its own quantizer, named `_<output>`', () => {
     const x = tf.input({shape: [4, 2], name: 'x'});
-    // With the sequence returned (without, tfjs returns h as the output tensor itself, which its
-    // executor disposes after the first reader, float model or not).
+    // With the sequence returned: without, the output and h are one tensor, which tfjs's executor
+    // frees after its first reader, so the second quantizer fails (as two readers in a float model do).
     const outs = tf.layers.lstm({units: 3, returnSequences: true, returnState: true, name: 'lstm'}).apply(x) as tf.SymbolicTensor[];
     let q: tf.LayersModel|undefined;
     warnings(() => q = quantizeModel(tf.model({inputs: x, outputs: outs})));
