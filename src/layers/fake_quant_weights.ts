@@ -134,6 +134,8 @@ export class FakeQuantWeights extends layers.Layer {
           `FakeQuantWeights wraps ${[...KERNEL_LAYERS].join(', ')} layers, not ${className}.`);
     }
     this.layer = args.layer;
+    // The Layer constructor kept args.trainable on the wrapper, whose `trainable` is the layer's.
+    if (args.trainable != null) this.layer.trainable = args.trainable;
     this.numBits = args.numBits ?? DEFAULT_NUM_BITS;
     this.perChannel = args.perChannel ?? supportsPerChannel(className);
     this.narrowRange = args.narrowRange ?? true;
@@ -151,13 +153,12 @@ export class FakeQuantWeights extends layers.Layer {
     this.supportsMasking = this.layer.supportsMasking;
   }
 
-  // The Layer constructor sets `trainable` before `this.layer` exists (see tfjs-layers' Wrapper).
   get trainable(): boolean {
-    return this.layer != null ? this.layer.trainable : false;
+    return this.layer.trainable;
   }
 
   set trainable(value: boolean) {
-    if (this.layer != null) this.layer.trainable = value;
+    this.layer.trainable = value;
   }
 
   get trainableWeights(): LayerVariable[] {
@@ -178,8 +179,7 @@ export class FakeQuantWeights extends layers.Layer {
    */
   setFastWeightInitDuringBuild(value: boolean): void {
     super.setFastWeightInitDuringBuild(value);
-    // As `trainable`, it could be set by the Layer constructor, before `this.layer` exists.
-    if (this.layer != null) this.layer.setFastWeightInitDuringBuild(value);
+    this.layer.setFastWeightInitDuringBuild(value);
   }
 
   build(inputShape: Shape|Shape[]): void {
@@ -204,7 +204,11 @@ export class FakeQuantWeights extends layers.Layer {
   /** The wrapped layer's kernel variable (e.g. for reading its float values). */
   kernelVariable(): LayerVariable {
     const kernel = kernelVariable(this.layer);
-    if (kernel == null) throw new Error(`FakeQuantWeights ${this.name}: the wrapped layer is not built yet.`);
+    if (kernel == null) {
+      throw new Error(
+          `FakeQuantWeights ${this.name}: the wrapped layer is not built yet (apply the wrapper or ` +
+          'build its model first).');
+    }
     return kernel;
   }
 

@@ -55,6 +55,8 @@ export function findTfjsLayersInternals(): TfjsLayersInternals {
   const model = functionalModel({inputs: x, outputs: layer.apply(x) as typeof x, name: `${prefix}_model`});
   const classes = serialization.SerializationMap.getMap().classNameMap;
   const kernelLayers = Object.fromEntries([...KERNEL_LAYERS].map((className) => {
+    // A class this tfjs-layers does not register has no layer, reported as its missing kernel.
+    if (classes[className] == null) return [className, null];
     const [cls, fromConfig] = classes[className];
     const config = {name: `${prefix}_${className}`, units: 1, filters: 1, kernelSize: 1};
     return [className, fromConfig(cls, config)];
