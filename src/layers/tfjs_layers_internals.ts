@@ -54,9 +54,9 @@ export function findTfjsLayersInternals(): TfjsLayersInternals {
   const layer = layers.activation({activation: 'linear', name: `${prefix}_activation`});
   const model = functionalModel({inputs: x, outputs: layer.apply(x) as typeof x, name: `${prefix}_model`});
   const classes = serialization.SerializationMap.getMap().classNameMap;
-  const kernelLayers = Object.fromEntries([...KERNEL_LAYERS].map((className) => {
-    // A class this tfjs-layers does not register has no layer, reported as its missing kernel.
-    if (classes[className] == null) return [className, null];
+  // A class this tfjs-layers does not register is left out: reported as lacking its kernel.
+  const registered = [...KERNEL_LAYERS].filter((className) => classes[className] != null);
+  const kernelLayers = Object.fromEntries(registered.map((className) => {
     const [cls, fromConfig] = classes[className];
     const config = {name: `${prefix}_${className}`, units: 1, filters: 1, kernelSize: 1};
     return [className, fromConfig(cls, config)];
