@@ -4,9 +4,8 @@
  * (issue 17). The wrapper's arguments and their messages, TF's two's-complement kernel range
  * (narrowRange: false), `trainable`, wrapping a built layer, a direct `build`, the unbuilt wrapper,
  * improper saved configs; the probe's names, an unregistered class, and the check (its whole
- * message, run once). Expected
- * values are written out (TF Model Optimization's formulas) or come from the float32 reference
- * (test/shared/reference.ts, which imports nothing from src/).
+ * message, run once). Expected values are written out (TF Model Optimization's formulas) or come
+ * from the float32 reference (test/shared/reference.ts, which imports nothing from src/).
  */
 import * as tf from '@tensorflow/tfjs';
 
