@@ -125,7 +125,7 @@ export class FakeQuantWeights extends layers.Layer {
   constructor(args: FakeQuantWeightsArgs) {
     super(args);
     assertTfjsLayersInternals();
-    if (args == null || args.layer == null || !(args.layer instanceof layers.Layer)) {
+    if (args == null || !(args.layer instanceof layers.Layer)) {
       throw new Error('FakeQuantWeights: args.layer must be a tfjs layer.');
     }
     const className = args.layer.getClassName();
