@@ -16,8 +16,8 @@ export interface FakeQuantWasmExports {
   inputGradient(dy: number, x: number, dx: number, n: number, lo: number, hi: number): void;
   gradient(dy: number, x: number, dx: number, n: number, lo: number, hi: number, dMin: number,
            dMax: number): void;
-  forwardChannels(x: number, out: number, n: number, params: number, period: number,
-                  divide: number): void;
+  /** PerChannel's forward: it multiplies by invScale (assembly/steps.ts PER_CHANNEL_DIVIDES). */
+  forwardChannels(x: number, out: number, n: number, params: number, period: number): void;
   gradientChannels(dy: number, x: number, dx: number, n: number, params: number, period: number,
                    sums: number): void;
 }

@@ -127,7 +127,7 @@ function runPerChannel(
   const params = sums + sumSlots * 4;
   const out = offsetOf(backend, outputs[0]);
   if (isForward(call)) {
-    exports.forwardChannels(offsetOf(backend, x), out, n, params, period, +(form === 'divide'));
+    exports.forwardChannels(offsetOf(backend, x), out, n, params, period);
   } else {
     exports.gradientChannels(offsetOf(backend, dy!), offsetOf(backend, x), out, n, params, period,
                              sums);

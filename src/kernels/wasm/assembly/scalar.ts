@@ -3,7 +3,7 @@
  * in float32 as the cpu kernels add them. Same exports as simd.ts; pointers are byte offsets in
  * the wasm backend's heap, which this module imports.
  */
-import {maskFrom, masked, param, PARAM_HI, PARAM_LO, quantizeEntry, quantizeFrom} from './steps';
+import {maskFrom, masked, param, PARAM_HI, PARAM_LO, PER_CHANNEL_DIVIDES, quantizeEntry, quantizeFrom} from './steps';
 
 @inline function forwardLoop(
     x: usize, out: usize, n: usize, lo: f32, hi: f32, scaling: f32, quantZero: f32, scale: f32,
@@ -41,22 +41,12 @@ export function gradient(
   store<f32>(dMax, above);
 }
 
-@inline function forwardChannelsLoop(
-    x: usize, out: usize, n: usize, params: usize, period: usize, divide: bool): void {
+export function forwardChannels(x: usize, out: usize, n: usize, params: usize, period: usize): void {
   let entry: usize = 0;
   for (let i: usize = 0; i < n; i++) {
     const o = i << 2;
-    store<f32>(out + o, quantizeEntry(load<f32>(x + o), params, period, entry, divide));
+    store<f32>(out + o, quantizeEntry(load<f32>(x + o), params, period, entry, PER_CHANNEL_DIVIDES));
     entry = entry + 1 == period ? 0 : entry + 1;
-  }
-}
-
-export function forwardChannels(
-    x: usize, out: usize, n: usize, params: usize, period: usize, divide: bool): void {
-  if (divide) {
-    forwardChannelsLoop(x, out, n, params, period, true);
-  } else {
-    forwardChannelsLoop(x, out, n, params, period, false);
   }
 }
 

@@ -6,7 +6,7 @@
  * at most BLOCK_VECTORS terms in float32, and those partial sums are added in float64 (rounded
  * once at the end), which keeps them within float32 summation error of the sequential sums.
  */
-import {maskFrom, masked, param, PARAM_HI, PARAM_LO, PARAM_QUANT_ZERO, PARAM_SCALE, PARAM_SCALING, quantizeEntry, quantizeFrom} from './steps';
+import {maskFrom, masked, param, PARAM_HI, PARAM_LO, PARAM_QUANT_ZERO, PARAM_SCALE, PARAM_SCALING, PER_CHANNEL_DIVIDES, quantizeEntry, quantizeFrom} from './steps';
 
 const BLOCK_VECTORS: usize = 256;
 
@@ -116,8 +116,7 @@ export function gradient(
 }
 
 /** `period` is a multiple of 4: the lanes read entries entry..entry+3, which never wrap. */
-@inline function forwardChannelsLoop(
-    x: usize, out: usize, n: usize, params: usize, period: usize, divide: bool): void {
+export function forwardChannels(x: usize, out: usize, n: usize, params: usize, period: usize): void {
   const arrayBytes = period << 2;
   const vectorEnd = n & ~3;
   let p: usize = 0;  // the byte offset of the lanes' first entry
@@ -128,21 +127,12 @@ export function gradient(
     v128.store(out + o, quantizeLanes(
         v128.load(x + o), v128.load(at + arrayBytes * PARAM_LO), v128.load(at + arrayBytes * PARAM_HI),
         v128.load(at + arrayBytes * PARAM_SCALING), v128.load(at + arrayBytes * PARAM_QUANT_ZERO),
-        v128.load(at + arrayBytes * PARAM_SCALE), divide));
+        v128.load(at + arrayBytes * PARAM_SCALE), PER_CHANNEL_DIVIDES));
     p = p + 16 == arrayBytes ? 0 : p + 16;
   }
   for (let entry = p >> 2; i < n; i++, entry++) {
     const o = i << 2;
-    store<f32>(out + o, quantizeEntry(load<f32>(x + o), params, period, entry, divide));
-  }
-}
-
-export function forwardChannels(
-    x: usize, out: usize, n: usize, params: usize, period: usize, divide: bool): void {
-  if (divide) {
-    forwardChannelsLoop(x, out, n, params, period, true);
-  } else {
-    forwardChannelsLoop(x, out, n, params, period, false);
+    store<f32>(out + o, quantizeEntry(load<f32>(x + o), params, period, entry, PER_CHANNEL_DIVIDES));
   }
 }
 

@@ -16,6 +16,9 @@ export const PARAM_SCALING: usize = 2;
 export const PARAM_QUANT_ZERO: usize = 3;
 export const PARAM_SCALE: usize = 4;
 
+/** TF's PerChannel multiplies by inv_scale: Vars, the one op that divides, has a single range. */
+export const PER_CHANNEL_DIVIDES = false;
+
 /** std::max(std::min(x, hi), lo): NaN stays NaN, and -0 and +0 are not ordered. */
 @inline export function clampToNudged(x: f32, lo: f32, hi: f32): f32 {
   const belowHi = hi < x ? hi : x;
