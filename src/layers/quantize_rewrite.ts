@@ -219,6 +219,14 @@ class Transformer {
     this.usedNames.add(name);
   }
 
+  /**
+   * A linear Activation, which passes its input on: a model output that is another output's tensor
+   * (tfjs's executor fills only the first of two equal outputs).
+   */
+  passThrough(base: string): Layer {
+    return layers.activation({activation: 'linear', name: this.uniqueName(base)});
+  }
+
   private uniqueName(base: string): string {
     let name = base;
     for (let i = 1; this.usedNames.has(name); i++) name = `${base}_${i}`;
@@ -284,6 +292,52 @@ export function rewriteModel(model: LayersModel, o: ResolvedOptions, floatLayers
   return quantized;
 }
 
+/** The RNN layers with tfjs-layers' own cell (their config has none: only RNN's has). */
+const BUILT_IN_RNNS = new Set(['SimpleRNN', 'GRU', 'LSTM', 'ConvLSTM2D']);
+/** tfjs-layers' cells: the output of a step is the first of its new states (h), one tensor. */
+const STATE_OUTPUT_CELLS = new Set(['SimpleRNNCell', 'GRUCell', 'LSTMCell']);
+
+interface CellConfig {
+  className: string;
+  config: {cells?: CellConfig[]};
+}
+
+/** Whether a cell's output is its first state: StackedRNNCells lists the last cell's states first. */
+function outputIsFirstState(cell: CellConfig): boolean {
+  const cells = cell.config.cells!;
+  return cell.className === 'StackedRNNCells' ? outputIsFirstState(cells[cells.length - 1]) : STATE_OUTPUT_CELLS.has(cell.className);
+}
+
+/**
+ * Whether an RNN (class name and config) outputs its last step's output, which its first state
+ * (h, when it returns its states) is: the same tensor (a mask makes it a copy of the same values).
+ * A custom cell's output may be another value.
+ */
+function outputIsState(className: string, config: serialization.ConfigDict): boolean {
+  if (config.returnSequences === true) return false;
+  return BUILT_IN_RNNS.has(className) || (className === 'RNN' && outputIsFirstState(config.cell as unknown as CellConfig));
+}
+
+/**
+ * For each of the `count` outputs of `layer`, the index of the first output with the same value:
+ * an RNN returns its output then its states, the first being h (`outputIsState`); a Bidirectional
+ * without a merge mode, its forward and backward outputs, then each direction's states. Such
+ * outputs share one quantizer: one value on one grid, and read once, as tfjs's executor frees a
+ * tensor after the last reader of one of the outputs that hold it.
+ */
+function sameValueOutputs(layer: Layer, count: number): number[] {
+  const indices = Array.from({length: count}, (_, k) => k);
+  const config = layer.getConfig();
+  const className = layer.getClassName();
+  if (className === 'Bidirectional' && config.mergeMode == null) {
+    const wrapped = config.layer as unknown as {className: string, config: serialization.ConfigDict};
+    if (!outputIsState(wrapped.className, wrapped.config)) return indices;
+    const backwardH = 2 + (count - 2) / 2;
+    return indices.map((k) => k === 2 ? 0 : k === backwardH ? 1 : k);
+  }
+  return outputIsState(className, config) ? indices.map((k) => k === 1 ? 0 : k) : indices;
+}
+
 /** Embedding reads integer ids: it is fed the unquantized model input. */
 function readsIds(layer: Layer): boolean {
   return layer.getClassName() === 'Embedding';
@@ -341,9 +395,12 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
       const args = ins as SymbolicTensor[];
       const result = first.apply(args.length === 1 ? args[0] : args, callArgsOf(node));
       const outs = (Array.isArray(result) ? [...result] : [applyAll(rest, result as SymbolicTensor)]) as SymbolicTensor[];
+      const sameAs = sameValueOutputs(layer, outs.length);
+      const copies: SymbolicTensor[] = [];
       outs.forEach((y, k) => {
         const suffix = (index > 0 ? `_${index}` : '') + (outs.length > 1 ? `_${k}` : '');
-        map.set(node.outputTensors[k], applyAll(t.following(layer, suffix), y));
+        copies.push(sameAs[k] < k ? copies[sameAs[k]] : applyAll(t.following(layer, suffix), y));
+        map.set(node.outputTensors[k], copies[k]);
       });
     }
     if (waiting.length === pending.length) {
@@ -353,10 +410,16 @@ function quantizeFunctional(model: LayersModel, t: Transformer): LayersModel {
     }
     pending = waiting;
   }
+  const taken = new Set<SymbolicTensor>();
   const outputs = model.outputs.map((y) => {
     const q = map.get(y);
     if (q == null) throw new Error(`quantizeModel: model output ${y.name} was not reached.`);
-    return q;
+    if (!taken.has(q)) {
+      taken.add(q);
+      return q;
+    }
+    // An RNN's output and its state h (sameValueOutputs): each model output its own tensor.
+    return t.passThrough(`${y.sourceLayer.name}_output_${y.tensorIndex}`).apply(q) as SymbolicTensor;
   });
   return functionalModel({inputs, outputs, name: `${model.name}_quantized`});
 }

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import {exportTFLite} from '../../src/export';
 import {calibrate, fakeQuantLayers, quantizeModel} from '../../src/layers';
 import {refFakeQuantVars} from '../shared/reference';
 import {expectThrowsNoLeak} from './jest_util';
@@ -274,8 +275,7 @@ describe('names of the new layers', () => {
 
   it('each output of a multi-output layer gets its own quantizer, named `_<output>`', () => {
     const x = tf.input({shape: [4, 2], name: 'x'});
-    // With the sequence returned: without, the output and h are one tensor, which tfjs's executor
-    // frees after its first reader, so the second quantizer fails (as two readers in a float model do).
+    // With the sequence returned: without, the output and h are one value, one quantizer (below).
     const outs = tf.layers.lstm({units: 3, returnSequences: true, returnState: true, name: 'lstm'}).apply(x) as tf.SymbolicTensor[];
     let q: tf.LayersModel|undefined;
     warnings(() => q = quantizeModel(tf.model({inputs: x, outputs: outs})));
@@ -332,3 +332,145 @@ describe('call arguments of the nodes', () => {
     expect(nodesOf(q)).toEqual([[['x_fq', 0, 0, {training: true}]]]);
   });
 });
+
+/** An RNN cell whose output is twice its new state (tfjs's cells output the state itself). */
+class DoublingCell extends tf.layers.Layer {
+  static readonly className = 'DoublingCell';
+  readonly stateSize = 2;
+
+  override call(inputs: tf.Tensor|tf.Tensor[]): tf.Tensor[] {
+    const [x, h] = inputs as tf.Tensor[];
+    const state = tf.tanh(tf.add(x, tf.mul(h, 0.5)));
+    return [tf.mul(state, 2), state];
+  }
+}
+tf.serialization.registerClass(DoublingCell);
+
+describe('RNN outputs of one value (returnState without returnSequences: the output is the state h)', () => {
+  type RNNArgs = Parameters<typeof tf.layers.lstm>[0];
+  const RNNS: Array<[string, string, (args: RNNArgs) => tf.layers.Layer]> = [
+    ['simpleRNN', 'SimpleRNN', tf.layers.simpleRNN], ['gru', 'GRU', tf.layers.gru], ['lstm', 'LSTM', tf.layers.lstm],
+  ];
+
+  /** A functional model returning what `layer` returns for an input of 4 steps of 2 features. */
+  function rnnModel(layer: tf.layers.Layer): tf.LayersModel {
+    const x = tf.input({shape: [4, 2], name: 'x'});
+    return tf.model({inputs: x, outputs: [layer.apply(x) as tf.SymbolicTensor|tf.SymbolicTensor[]].flat()});
+  }
+
+  function quiet(float: tf.LayersModel, options = {}): tf.LayersModel {
+    let q: tf.LayersModel|undefined;
+    warnings(() => q = quantizeModel(float, options));
+    return q!;
+  }
+
+  const input = () => tf.randomUniform([3, 4, 2], -1, 1, 'float32', 90);
+
+  for (const [name, className, rnn] of RNNS) {
+    it(`${name}: one quantizer for the output and h, on the float outputs' grid (at 8 bits and 16, saved and loaded), leak free`, async () => {
+      const float = rnnModel(rnn({units: 3, returnState: true, name}));
+      const q = quiet(float, {quantizeInputs: false});
+      const states = name === 'lstm' ? [`FakeQuant:${name}_fq_2`] : [];
+      // The second model output passes the quantizer's through (tfjs fills one of two equal outputs).
+      expect(classes(q)).toEqual(['InputLayer:x', `${className}:${name}`, `FakeQuant:${name}_fq_0`, `Activation:${name}_output_1`, ...states]);
+      const x = input();
+      const want = (float.predict(x) as tf.Tensor[]).map((t) => refFakeQuantVars(t.dataSync(), -6, 6));
+      const before = tf.memory().numTensors;
+      for (const model of [q, await roundTrip(q)]) {
+        const got = model.predict(x) as tf.Tensor[];
+        expect(got.map((t) => Array.from(t.dataSync()))).toEqual(want.map((w) => Array.from(w)));
+        tf.dispose(got);
+        if (model !== q) model.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      warnings(() => expectFineCopyComputesFloat(float, x));
+      x.dispose();
+    });
+
+    it(`${name} with returnSequences: an own quantizer for the sequence and each state, computing the float RNN`, () => {
+      const float = rnnModel(rnn({units: 3, returnState: true, returnSequences: true, name}));
+      const count = name === 'lstm' ? 3 : 2;
+      expect(quantizerNames(quiet(float))).toEqual([...Array.from({length: count}, (_, k) => `${name}_fq_${k}`), 'x_fq']);
+      const x = input();
+      warnings(() => expectFineCopyComputesFloat(float, x));
+      x.dispose();
+    });
+  }
+
+  it('the output and h read by two layers (which the float model\'s executor cannot run): the copy computes them', () => {
+    const x = tf.input({shape: [4, 2], name: 'x'});
+    const [y, h] = tf.layers.gru({units: 3, returnState: true, name: 'gru'}).apply(x) as tf.SymbolicTensor[];
+    const [da, db] = [tf.layers.dense({units: 2, name: 'da'}), tf.layers.dense({units: 2, name: 'db'})];
+    const float = tf.model({inputs: x, outputs: [da.apply(y), db.apply(h)] as tf.SymbolicTensor[]});
+    const fine = quiet(float, FINE);
+    const xs = input();
+    calibrate(fine, xs);
+    tf.tidy(() => {
+      const [ya, yb] = fine.predict(xs) as tf.Tensor[];
+      const [fy, fh] = tf.model({inputs: x, outputs: [y, h]}).predict(xs) as tf.Tensor[];
+      expectClose(ya.dataSync(), (da.apply(fy) as tf.Tensor).dataSync(), 2e-3);
+      expectClose(yb.dataSync(), (db.apply(fh) as tf.Tensor).dataSync(), 2e-3);
+    });
+    xs.dispose();
+  });
+
+  it('stacked cells (the last cell\'s h), cells in RNN, ConvLSTM2D, a mask, Bidirectional: shared where one value', () => {
+    const x = tf.input({shape: [4, 2], name: 'x'});
+    const lstm = tf.layers.lstm({units: 3, returnState: true, name: 'r'});
+    const stacked = tf.layers.rnn({cell: [tf.layers.lstmCell({units: 2}), tf.layers.simpleRNNCell({units: 3})], returnState: true, name: 'r'});
+    const cases: Array<[tf.LayersModel, string[]]> = [
+      [rnnModel(stacked), ['r_fq_0', 'r_fq_2', 'r_fq_3']],
+      [rnnModel(tf.layers.rnn({cell: tf.layers.gruCell({units: 3}), returnState: true, name: 'r'})), ['r_fq_0']],
+      [rnnModel(tf.layers.rnn({cell: tf.layers.lstmCell({units: 3}), returnState: true, name: 'r'})), ['r_fq_0', 'r_fq_2']],
+      [rnnModel(tf.layers.rnn({cell: tf.layers.simpleRNNCell({units: 3}), returnState: true, name: 'r'})), ['r_fq_0']],
+      // Masked steps (0.5, 0.5) keep the last output and state: two tensors of one value.
+      [tf.model({inputs: x, outputs: lstm.apply(tf.layers.masking({maskValue: 0.5}).apply(x)) as tf.SymbolicTensor[]}), ['r_fq_0', 'r_fq_2']],
+      [rnnModel(tf.layers.bidirectional({layer: tf.layers.lstm({units: 2, returnState: true}) as tf.RNN, mergeMode: null as unknown as 'concat', name: 'r'})),
+        ['r_fq_0', 'r_fq_1', 'r_fq_3', 'r_fq_5']],
+      [rnnModel(tf.layers.bidirectional({layer: tf.layers.lstm({units: 2, returnState: true, returnSequences: true}) as tf.RNN,
+        mergeMode: null as unknown as 'concat', name: 'r'})), ['r_fq_0', 'r_fq_1', 'r_fq_2', 'r_fq_3', 'r_fq_4', 'r_fq_5']],
+      // A cell of the user's: its output need not be its state (here twice the state).
+      [rnnModel(tf.layers.rnn({cell: new DoublingCell({}) as unknown as Parameters<typeof tf.layers.rnn>[0]['cell'], returnState: true, name: 'r'})), ['r_fq_0', 'r_fq_1']],
+      [rnnModel(tf.layers.bidirectional({layer: tf.layers.gru({units: 2, returnState: true}) as tf.RNN, name: 'r'})), ['r_fq_0', 'r_fq_1', 'r_fq_2']],
+    ];
+    const xs = tf.tensor3d([0.5, 0.5, 0.3, -0.8, 0.5, 0.5, 0.9, 0.1, -0.4, 0.7, 0.5, 0.5, 0.2, 0.6, -0.9, 0.3], [2, 4, 2]);
+    for (const [float, want] of cases) {
+      expect(quantizerNames(quiet(float, {quantizeInputs: false}))).toEqual(want);
+      warnings(() => expectFineCopyComputesFloat(float, xs));
+    }
+    const conv = tf.input({shape: [2, 3, 3, 1], name: 'x'});
+    const convLstm = tf.model({inputs: conv, outputs: tf.layers.convLstm2d({filters: 2, kernelSize: 2, returnState: true, name: 'r'}).apply(conv) as tf.SymbolicTensor[]});
+    expect(quantizerNames(quiet(convLstm, {quantizeInputs: false}))).toEqual(['r_fq_0', 'r_fq_2']);
+    const frames = tf.randomUniform([2, 2, 3, 3, 1], -1, 1, 'float32', 91);
+    warnings(() => expectFineCopyComputesFloat(convLstm, frames));
+    tf.dispose([xs, frames]);
+  });
+
+  it('Sequential: SimpleRNN, GRU and LSTM with and without returnSequences compute the float model', () => {
+    for (const [, , rnn] of RNNS) {
+      for (const returnSequences of [false, true]) {
+        const float = tf.sequential({layers: [rnn({inputShape: [4, 2], units: 3, returnSequences})]});
+        const x = input();
+        warnings(() => expectFineCopyComputesFloat(float, x));
+        x.dispose();
+      }
+    }
+  });
+
+  it('exportTFLite refuses the copy, naming the RNN layer, leak free', async () => {
+    const q = quiet(rnnModel(tf.layers.lstm({units: 3, returnState: true, name: 'lstm'})));
+    const before = tf.memory().numTensors;
+    await expect(exportTFLite(q)).rejects.toThrow(/^lowerModel: layer lstm \(LSTM\) is not supported by the int8 export; supported: FakeQuant, /);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+/** The model saved (tf.io.withSaveHandler) and loaded back (tf.io.fromMemory). */
+async function roundTrip(model: tf.LayersModel): Promise<tf.LayersModel> {
+  let artifacts: tf.io.ModelArtifacts|undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+  }));
+  return tf.loadLayersModel(tf.io.fromMemory({...artifacts!, modelTopology: JSON.parse(JSON.stringify(artifacts!.modelTopology))}));
+}
