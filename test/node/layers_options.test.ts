@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import {calibrate, FakeQuant, FakeQuantWeights, fakeQuantLayers, quantizeModel} from '../../src/layers';
+import {calibrate, type FakeQuant, type FakeQuantWeights, fakeQuantLayers, quantizeModel} from '../../src/layers';
 import {refFakeQuantVars} from '../shared/reference';
 import {expectThrowsNoLeak} from './jest_util';
 
