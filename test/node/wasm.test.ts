@@ -45,7 +45,10 @@ describe('wasm kernels', () => {
   });
 
   // The SIMD range sums add in another order (test/node/wasm_simd.test.ts forces the scalar path).
-  describeBackendSuite({backend: 'wasm', exactSums: false, numRuns: 100});
+  // Lighter under Stryker (stryker.config.mjs), as in cpu.test.ts: it can only let more mutants live.
+  const mutationRun = process.env.TFJS_FAKE_QUANT_MUTATION === '1';
+  describeBackendSuite({backend: 'wasm', exactSums: false, numRuns: mutationRun ? 30 : 100,
+                        sweep: {levels: mutationRun ? 1024 : 4096}});
 });
 
 describe('wasm kernels on large inputs', () => {
