@@ -37,10 +37,10 @@ function quantizeChannel(
   }
 }
 
-/** @param out where to write (e.g. a backend's memory); a new array by default. */
+/** @param out where to write (a new array, or a backend's memory), x's length. */
 export function fakeQuantForwardImpl(
     x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>, attrs: FakeQuantAttrs,
-    form: LevelForm, out: Float32Array = new Float32Array(x.length)): Float32Array {
+    form: LevelForm, out: Float32Array): Float32Array {
   const channels = mins.length;
   const range = quantRange(attrs.numBits, attrs.narrowRange);
   for (let c = 0; c < channels; c++) {
@@ -93,31 +93,22 @@ function maskChannel(
 
 /**
  * The input gradient without the range sums (Args has no range gradients).
- * @param out where to write (e.g. a backend's memory); a new array by default.
+ * @param out where to write (a new array, or a backend's memory), x's length.
  */
 export function fakeQuantInputGradientImpl(
     dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,
-    attrs: FakeQuantAttrs, out: Float32Array = new Float32Array(x.length)): Float32Array {
+    attrs: FakeQuantAttrs, out: Float32Array): Float32Array {
   const channels = mins.length;
   const range = quantRange(attrs.numBits, attrs.narrowRange);
-  for (let c = 0; c < channels; c++) {
-    if (isZeroRange(mins[c], maxs[c])) {
-      passThroughChannel(dy, out, c, channels);
-    } else {
-      maskChannel(dy, x, out, c, channels, nudge(mins[c], maxs[c], range));
-    }
-  }
+  // Never a zero range: Args' op refuses min >= max, as TF's does (TF nudges without the check).
+  for (let c = 0; c < channels; c++) maskChannel(dy, x, out, c, channels, nudge(mins[c], maxs[c], range));
   return out;
 }
 
-/** @param out where to write (e.g. a backend's memory); new arrays by default. */
+/** @param out where to write (new arrays, or a backend's memory): x's length, then one per channel. */
 export function fakeQuantGradientImpl(
     dy: ArrayLike<number>, x: ArrayLike<number>, mins: ArrayLike<number>, maxs: ArrayLike<number>,
-    attrs: FakeQuantAttrs, out: FakeQuantGradientValues = {
-      backpropsWrtInput: new Float32Array(x.length),
-      backpropWrtMin: new Float32Array(mins.length),
-      backpropWrtMax: new Float32Array(mins.length),
-    }): FakeQuantGradientValues {
+    attrs: FakeQuantAttrs, out: FakeQuantGradientValues): FakeQuantGradientValues {
   const channels = mins.length;
   const range = quantRange(attrs.numBits, attrs.narrowRange);
   for (let c = 0; c < channels; c++) {
