@@ -97,6 +97,9 @@ export default {
     enableFindRelatedTests: false,
   },
   coverageAnalysis: 'perTest',
+  // ts-jest transpiles only (isolatedModules), so Stryker's `// @ts-nocheck` headers are not needed;
+  // they would also change src/kernels/wasm/wasm_binaries.ts, which a test compares with its build.
+  disableTypeChecks: false,
   mutate: part.mutate,
   ignoreStatic: part.ignoreStatic,
   concurrency: 2,
