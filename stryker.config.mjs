@@ -3,12 +3,13 @@
  * mutates the code that runs on the CPU (the quantization math, the cpu and wasm kernels, the
  * Layers API) and runs the jest tests that exercise it against each mutant. The shader sources
  * (src/kernels/webgl/nudge_glsl.ts, src/kernels/webgpu/nudge_wgsl.ts and the GPU programs) are WGSL/GLSL inside strings,
- * which Stryker cannot mutate meaningfully: scripts/shader-mutants.js covers them.
+ * which Stryker cannot mutate meaningfully: scripts/shader-mutants.js covers them, and the wasm
+ * kernels' AssemblyScript (compiled by asc, not run as JS).
  *
  * TFJS_FAKE_QUANT_MUTATE picks one part (quant, cpu, wasm, layers) with only the tests that pin
  * it, so a long run can go in pieces that each keep their report; unset, everything is mutated
- * against all those tests. `npm run test:mutation:quant` is the quant part (about 40 minutes on
- * two shared cores). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
+ * against all those tests. `npm run test:mutation:quant` is the quant part (20 to 30 minutes on
+ * two shared cores; the layers part about an hour, the wasm part about two). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
  * files. Each part writes test-output/mutation/<part>.json and keeps an incremental file there, so
  * `--incremental` reruns only the mutants whose code or tests changed.
  */
