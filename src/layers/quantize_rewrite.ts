@@ -327,6 +327,7 @@ function outputIsState(className: string, config: serialization.ConfigDict): boo
  */
 function sameValueOutputs(layer: Layer, count: number): number[] {
   const indices = Array.from({length: count}, (_, k) => k);
+  if (count < 2) return indices;  // one output: no config to read (it serializes nested models)
   const config = layer.getConfig();
   const className = layer.getClassName();
   if (className === 'Bidirectional' && config.mergeMode == null) {

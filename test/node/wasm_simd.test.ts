@@ -18,6 +18,8 @@ import * as path from 'path';
 import {fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {forceWasmKernelPath, type WasmKernelPath, wasmKernels} from '../../src/kernels/wasm/wasm_modules';
 import {scalarBase64, simdSharedBase64} from '../../src/kernels/wasm/wasm_binaries';
+import {wasmKernelConfig} from '../../src/kernels/wasm/wasm_util';
+import {FAKE_QUANT_KERNEL_SPECS} from '../../src/kernels/kernel_spec';
 import {firstMismatch, sumsMismatch} from '../shared/compare';
 import {nextDown, nextUp} from '../shared/float32';
 import {mulberry32} from '../shared/random';
@@ -25,6 +27,9 @@ import {type Problem, refFakeQuantVars, refFakeQuantVarsGradient, refNudge, refR
 import {compareWithReference, type Op} from '../shared/backend_suite';
 
 const PATHS: WasmKernelPath[] = ['simd', 'scalar', 'js'];
+// Smaller sizes under Stryker (stryker.config.mjs), as in wasm.test.ts: it can only let more
+// mutants live.
+const mutationRun = process.env.TFJS_FAKE_QUANT_MUTATION === '1';
 
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
@@ -116,7 +121,7 @@ describe('wasm modules', () => {
         for (const channels of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 64, 257]) {
           const mins = Array.from({length: channels}, (_, c) => c % 5 === 3 ? 0 : -1 - c * 0.37);
           const maxs = Array.from({length: channels}, (_, c) => c % 5 === 3 ? 0 : 0.5 + c * 0.21);
-          for (const rows of [0, 1, 3, 257, 1031]) {
+          for (const rows of mutationRun ? [0, 1, 3, 257] : [0, 1, 3, 257, 1031]) {
             cases.push(['PerChannel', problem([rows, channels], mins, maxs, 2 + channels % 8 * 2,
                                               channels % 2 === 0, channels * 1000 + rows)]);
           }
@@ -147,7 +152,7 @@ describe('wasm modules', () => {
   it('add SIMD range sums within float32 summation error over long same-sign sums', async () => {
     // 2^20 positive terms below and above: a sequential float32 sum per lane would stray past the
     // tree bound here; blocks of 256 terms per lane, added in float64, stay well inside it.
-    const n = 1 << 20;
+    const n = mutationRun ? 1 << 18 : 1 << 20;
     const rand = mulberry32(7);
     const x = Float32Array.from({length: n}, () => rand() * 12 - 6);
     const dy = Float32Array.from({length: n}, () => rand());
@@ -168,7 +173,8 @@ describe('wasm modules', () => {
     let n = 1 << 16;
     // Each step holds a tensor as large as the heap so far, then runs calls whose inputs and
     // outputs need more: the heap grows during the sequence, under the same module instance.
-    while (memory.buffer.byteLength < 4 * start) {
+    const growth = mutationRun ? 2 : 4;
+    while (memory.buffer.byteLength < growth * start) {
       held.push(tf.zeros([memory.buffer.byteLength / 4]));
       n *= 2;
       await expectReference('simd', [
@@ -176,7 +182,7 @@ describe('wasm modules', () => {
         ['PerChannel', problem([n / 4 + 1, 3], [-1, 0, -5], [1, 0, 5], 4, true, n)],
       ]);
     }
-    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(4 * start);
+    expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(growth * start);
     expect(wasmKernels(backend())).toBe(kernels);
     tf.dispose(held);
   });
@@ -213,6 +219,13 @@ describe('wasm modules', () => {
         .toThrow(/the scalar wasm kernels cannot run .*forceWasmKernelPath\('scalar'\)/);
     forceWasmKernelPath(null);
     expect(wasmKernels({wasm: {}} as unknown as BackendWasm)).toBeNull();
+  });
+
+  it('refuse a per-channel kernel spec that divides (the modules\' per-channel loops multiply)', () => {
+    const spec = FAKE_QUANT_KERNEL_SPECS.FakeQuantWithMinMaxVarsPerChannel;
+    expect(() => wasmKernelConfig({...spec, form: 'divide'}))
+        .toThrow(/FakeQuantWithMinMaxVarsPerChannel: the wasm per-channel loops multiply; its spec says divide/);
+    expect(() => wasmKernelConfig({...spec, perChannel: false, form: 'divide'})).not.toThrow();
   });
 });
 

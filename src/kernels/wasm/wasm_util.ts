@@ -85,13 +85,16 @@ function channelPeriod(channels: number, lanes: number): number {
   return channels * lanes / greatestCommonDivisor(channels, lanes);
 }
 
-/** Writes the parameter arrays; zero-range channels get zeros (their outputs are set after). */
-function writeParams(
-    params: Float32Array, nudged: Array<NudgedRange|null>, period: number, form: LevelForm): void {
+/**
+ * Writes the parameter arrays; zero-range channels get zeros (their outputs are set after). The
+ * per-channel loops multiply by inv_scale (PER_CHANNEL_DIVIDES in assembly/steps.ts): PerChannel,
+ * TF's one per-channel op, does; wasmKernelConfig refuses a spec that says otherwise.
+ */
+function writeParams(params: Float32Array, nudged: Array<NudgedRange|null>, period: number): void {
   for (let entry = 0; entry < period; entry++) {
     const r = nudged[entry % nudged.length];
     if (r == null) continue;
-    const values = [r.nudgedMin, r.nudgedMax, scaling(r, form), r.quantZero, r.scale];
+    const values = [r.nudgedMin, r.nudgedMax, r.invScale, r.quantZero, r.scale];
     values.forEach((value, which) => params[which * period + entry] = value);
   }
 }
@@ -114,7 +117,7 @@ function foldSums(
 
 function runPerChannel(
     {exports, lanes}: WasmKernels, call: HeapCall, nudged: Array<NudgedRange|null>): void {
-  const {backend, x, dy, outputs, form} = call;
+  const {backend, x, dy, outputs} = call;
   const n = util.sizeFromShape(x.shape);
   const period = channelPeriod(nudged.length, lanes);
   const sumSlots = isForward(call) ? 0 : SUM_SLOTS * period;
@@ -122,7 +125,7 @@ function runPerChannel(
   const scratch = backend.makeOutput([sumSlots + PARAM_ARRAYS * period], 'float32');
   const scratchView = heapView(backend, scratch);
   scratchView.fill(0);
-  writeParams(scratchView.subarray(sumSlots), nudged, period, form);
+  writeParams(scratchView.subarray(sumSlots), nudged, period);
   const sums = offsetOf(backend, scratch);
   const params = sums + sumSlots * 4;
   const out = offsetOf(backend, outputs[0]);
@@ -182,5 +185,7 @@ function wasmBody(backend: BackendWasm, args: KernelArgs, spec: FakeQuantKernelS
 }
 
 export function wasmKernelConfig(spec: FakeQuantKernelSpec) {
+  util.assert(!spec.perChannel || spec.form === 'multiply',
+              () => `${spec.kernelName}: the wasm per-channel loops multiply; its spec says ${spec.form}`);
   return kernelConfig<BackendWasm>(spec, 'wasm', wasmBody);
 }
