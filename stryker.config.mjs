@@ -26,7 +26,7 @@ const parts = {
   },
   cpu: {
     mutate: ['src/kernels/cpu/**/*.ts', 'src/kernels/kernel_spec.ts', 'src/kernels/cpu_compute.ts'],
-    tests: [...quantTests, 'errors_and_leaks', 'gradient_routing'],
+    tests: [...quantTests, 'errors_and_leaks', 'gradient_routing', 'kernel_spec'],
   },
   wasm: {
     // wasm_binaries.ts is the built modules as base64: data, not code.

@@ -1,0 +1,78 @@
+/**
+ * What the webgl and webgpu kernel bodies read from a kernel's spec and arguments, checked where
+ * jest (and so StrykerJS) runs: the channel count, the range's tensors, the outputs of an empty
+ * input. The cpu and wasm kernels take the channel count from the range's values instead, so the
+ * backend matrix on them cannot see these; the GPU suites run them, outside jest.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type {NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
+
+import {emptyOutputs} from '../../src/kernels/cpu_compute';
+import {FAKE_QUANT_KERNEL_SPECS, type FakeQuantKernelSpec, kernelArgs, rangeTensors} from '../../src/kernels/kernel_spec';
+
+const SPECS = FAKE_QUANT_KERNEL_SPECS;
+const ATTRS = {numBits: 8, narrowRange: false, min: -1, max: 2};
+
+beforeAll(async () => {
+  expect(await tf.setBackend('cpu')).toBe(true);
+});
+
+/** The inputs a kernel of `spec` gets for x of `shape` and a range of `channels` entries. */
+function inputsFor(spec: FakeQuantKernelSpec, shape: number[], channels: number): NamedTensorInfoMap {
+  const inputs: Record<string, tf.Tensor> = {inputs: tf.zeros(shape)};
+  if (spec.outputs !== 'forward') inputs.gradients = tf.ones(shape);
+  if (spec.rangeFrom === 'tensors') {
+    const rangeShape = spec.perChannel ? [channels] : [];
+    inputs.min = tf.fill(rangeShape, -1);
+    inputs.max = tf.fill(rangeShape, 2);
+  }
+  return inputs;
+}
+
+describe('kernel specs', () => {
+  it('give one range per innermost channel for PerChannel only, read from tensors except for Args', () => {
+    tf.tidy(() => {
+      for (const spec of Object.values(SPECS)) {
+        const inputs = inputsFor(spec, [2, 3, 5], 5);
+        const {x, dy, range} = kernelArgs(spec, inputs, ATTRS);
+        expect(x).toBe(inputs.inputs);
+        expect(dy).toBe(spec.outputs === 'forward' ? null : inputs.gradients);
+        const perChannel = spec.kernelName.includes('PerChannel');
+        expect(range.channels).toBe(perChannel ? 5 : 1);
+        if (spec.kernelName.includes('Args')) {
+          expect(range).toEqual({from: 'attributes', min: -1, max: 2, channels: 1, shape: []});
+          expect(rangeTensors(range)).toEqual([]);
+        } else {
+          expect(range.from).toBe('tensors');
+          expect(range.shape).toEqual(perChannel ? [5] : []);
+          expect(rangeTensors(range)).toEqual([inputs.min, inputs.max]);
+        }
+      }
+    });
+  });
+
+  it('answer an empty input with empty outputs and range gradients of zero, in the spec\'s order', () => {
+    const made: Array<{shape: number[], values: Float32Array}> = [];
+    const maker = {
+      makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo {
+        expect(dtype).toBe('float32');
+        made.push({shape, values});
+        return {dataId: {}, shape, dtype};
+      },
+    };
+    tf.tidy(() => {
+      for (const spec of Object.values(SPECS)) {
+        made.length = 0;
+        const args = kernelArgs(spec, inputsFor(spec, [0, 4], 4), ATTRS);
+        const outputs = emptyOutputs(maker, spec, args);
+        const rangeShape = spec.perChannel ? [4] : [];
+        const expected = spec.outputs === 'inputAndRangeGradients' ?
+            [[0, 4], rangeShape, rangeShape] : [[0, 4]];
+        expect(outputs.map(o => o.shape)).toEqual(expected);
+        expect(made.map(m => Array.from(m.values))).toEqual(
+            expected.map(shape => new Array(shape.reduce((a, b) => a * b, 1)).fill(0)));
+      }
+    });
+  });
+});
