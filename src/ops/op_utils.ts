@@ -7,9 +7,13 @@ import {cast, engine, type NamedAttrMap, type NamedTensorMap, type Rank, Tensor,
 import type {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../kernel_names';
 import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/defaults';
 
-/** A value as an error message shows it: strings quoted, so that '8' does not read as 8. */
+/**
+ * A value as an error message shows it: strings quoted, so that '8' does not read as 8; objects
+ * by their class (not `[object Object]`).
+ */
 function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  return typeof value === 'object' && value !== null ? describeValue(value) : String(value);
 }
 
 export function assertQuantAttrs(numBits: number, narrowRange: boolean, opName: string): void {
@@ -144,8 +148,8 @@ export function assertSameShape(
 export function assertArgsRange(min: number, max: number, opName: string): void {
   if (typeof min !== 'number' || typeof max !== 'number' || !(Math.fround(min) < Math.fround(max))) {
     throw new Error(
-        `${opName}: \`min\` has to be smaller than \`max\` (both numbers), as in TensorFlow, but ` +
-        `got min ${shown(min)} and max ${shown(max)}.`);
+        `${opName}: \`min\` has to be smaller than \`max\` (both numbers, in that order after the ` +
+        `input), as in TensorFlow, but got min ${shown(min)} and max ${shown(max)}.`);
   }
 }
 

@@ -232,6 +232,16 @@ describe('argument errors name the argument and leave no tensor behind', () => {
     expectThrowsNoLeak(() => fqArgs(x, -1e-46, 1e-46), /`min`/, /`max`/);
   });
 
+  it('Args shows a range given as one object (keyword style) by its class and asks for two numbers', () => {
+    const range = {min: -1, max: 1} as unknown as number;
+    expectThrowsNoLeak(() => fqArgs(x, range), /both numbers, in that order after the input/,
+                       /got min an instance of Object and max 6\./);
+    const max = tf.scalar(1);
+    expectThrowsNoLeak(() => fqArgsGrad(dy, x, -1, max as unknown as number),
+                       /got min -1 and max an instance of Tensor\./);
+    max.dispose();
+  });
+
   it('PerChannel rejects a scalar input (forward and gradient)', () => {
     const s = tf.scalar(0.5);
     expectThrowsNoLeak(() => fqPc(s, [-1], [1]), /`inputs`/, /rank 1/);

@@ -15,7 +15,8 @@ import type {BackendWasm} from '@tensorflow/tfjs-backend-wasm';
 import {execFileSync} from 'child_process';
 import * as path from 'path';
 
-import {fakeQuantWithMinMaxVarsGradient, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
+import {fakeQuantWithMinMaxArgs, fakeQuantWithMinMaxArgsGradient, fakeQuantWithMinMaxVars, fakeQuantWithMinMaxVarsGradient,
+        fakeQuantWithMinMaxVarsPerChannel, fakeQuantWithMinMaxVarsPerChannelGradient} from '../../src';
 import {forceWasmKernelPath, type WasmKernelPath, wasmKernels} from '../../src/kernels/wasm/wasm_modules';
 import {scalarBase64, simdSharedBase64} from '../../src/kernels/wasm/wasm_binaries';
 import {wasmKernelConfig} from '../../src/kernels/wasm/wasm_util';
@@ -193,13 +194,14 @@ describe('wasm modules', () => {
       const spy = jest.spyOn(WebAssembly, 'validate')
                       .mockImplementation(bytes => accepts(bytes as Uint8Array) && validate(bytes));
       try {
-        let path: string|undefined;
+        let chosen: string|undefined;
         jest.isolateModules(() => {
           // A fresh copy of the module, with nothing compiled yet.
           const modules = require('../../src/kernels/wasm/wasm_modules') as typeof import('../../src/kernels/wasm/wasm_modules');
-          path = modules.wasmKernels(backend())?.path ?? 'js';
+          const kernels = modules.wasmKernels(backend());
+          chosen = kernels == null ? 'js' : `${kernels.path}, ${kernels.lanes} lanes`;
         });
-        return path;
+        return chosen;
       } finally {
         spy.mockRestore();
       }
@@ -207,9 +209,52 @@ describe('wasm modules', () => {
     // The SIMD opcode prefix 0xfd stands for "has SIMD" here: the scalar module has no such byte.
     const scalarBytes = Uint8Array.from(atob(scalarBase64), c => c.charCodeAt(0));
     expect(scalarBytes.includes(0xfd)).toBe(false);
-    expect(choose(() => true)).toBe('simd');
-    expect(choose(bytes => !bytes.includes(0xfd))).toBe('scalar');
+    expect(choose(() => true)).toBe('simd, 4 lanes');
+    expect(choose(bytes => !bytes.includes(0xfd))).toBe('scalar, 1 lanes');
     expect(choose(() => false)).toBe('js');
+    // Bytes that validate but cannot be compiled synchronously (e.g. a page's CSP): the JS loops.
+    const compile = jest.spyOn(WebAssembly, 'Module').mockImplementation(() => {
+      throw new WebAssembly.CompileError('refused');
+    });
+    try {
+      expect(choose(() => true)).toBe('js');
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
+  it('call the module export of each kernel, on the SIMD and the scalar paths', () => {
+    const ops: Array<[string, () => unknown]> = [
+      ['forward', () => fakeQuantWithMinMaxVars(x, tf.scalar(-1), tf.scalar(1))],
+      ['gradient', () => fakeQuantWithMinMaxVarsGradient(dy, x, tf.scalar(-1), tf.scalar(1))],
+      ['forward', () => fakeQuantWithMinMaxArgs(x, -1, 1)],
+      ['inputGradient', () => fakeQuantWithMinMaxArgsGradient(dy, x, -1, 1)],
+      ['forwardChannels', () => fakeQuantWithMinMaxVarsPerChannel(x, tf.tensor1d([-1, -2, -3]), tf.tensor1d([1, 2, 3]))],
+      ['gradientChannels', () => fakeQuantWithMinMaxVarsPerChannelGradient(
+          dy, x, tf.tensor1d([-1, -2, -3]), tf.tensor1d([1, 2, 3]))],
+    ];
+    const x = tf.randomUniform([50, 3], -2, 2);
+    const dy = tf.randomUniform([50, 3], -1, 1);
+    for (const path of ['simd', 'scalar'] as const) {
+      forceWasmKernelPath(path);
+      const kernels = wasmKernels(backend())!;
+      const original = kernels.exports;
+      const called: string[] = [];
+      // The instance's exports are frozen: a recording copy stands in for them.
+      kernels.exports = Object.fromEntries(Object.entries(original).map(([name, run]) => [
+        name, (...args: number[]) => {
+          called.push(name);
+          return (run as (...a: number[]) => void)(...args);
+        },
+      ])) as unknown as typeof original;
+      try {
+        for (const [, run] of ops) tf.tidy(() => void run());
+      } finally {
+        kernels.exports = original;
+      }
+      expect({path, called}).toEqual({path, called: ops.map(([name]) => name)});
+    }
+    tf.dispose([x, dy]);
   });
 
   it('throw a clear error when a path is forced that cannot run', () => {
@@ -230,6 +275,18 @@ describe('wasm modules', () => {
 });
 
 describe('the shared-memory SIMD module (tfjs\'s threaded build)', () => {
+  it('is the module chosen for a backend whose memory is shared, and only it imports one', () => {
+    // The threaded build creates its memory (`wasmMemory`) instead of exporting it.
+    const threaded = {wasm: {wasmMemory: new WebAssembly.Memory({initial: 1, maximum: 65536, shared: true})}};
+    const kernels = wasmKernels(threaded as unknown as BackendWasm);
+    expect(kernels).toMatchObject({path: 'simd', lanes: 4});
+    // The SIMD module on an unshared memory is another instance, of another module.
+    expect(kernels!.exports).not.toBe(wasmKernels(backend())!.exports);
+    forceWasmKernelPath('scalar');
+    expect(() => wasmKernels(threaded as unknown as BackendWasm))
+        .toThrow(/the scalar wasm kernels cannot run/);
+  });
+
   it('imports a shared memory and gives TF\'s results on it', () => {
     const memory = new WebAssembly.Memory({initial: 1, maximum: 65536, shared: true});
     const bytes = Uint8Array.from(atob(simdSharedBase64), c => c.charCodeAt(0));

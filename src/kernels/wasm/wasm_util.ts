@@ -148,11 +148,7 @@ function writeZeroRanges(call: HeapCall, nudged: Array<NudgedRange|null>): void 
   const dy = call.dy == null ? null : heapView(call.backend, call.dy);
   nudged.forEach((r, c) => {
     if (r != null) return;
-    if (channels === 1) {
-      if (dy == null) out.fill(0); else out.set(dy);
-    } else {
-      for (let i = c; i < out.length; i += channels) out[i] = dy == null ? 0 : dy[i];
-    }
+    for (let i = c; i < out.length; i += channels) out[i] = dy == null ? 0 : dy[i];
     if (dMin != null) dMin[c] = dMax[c] = 0;
   });
 }
