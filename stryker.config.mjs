@@ -9,7 +9,7 @@
  * TFJS_FAKE_QUANT_MUTATE picks one part (quant, cpu, wasm, layers) with only the tests that pin
  * it, so a long run can go in pieces that each keep their report; unset, everything is mutated
  * against all those tests. `npm run test:mutation:quant` is the quant part (20 to 30 minutes on
- * two shared cores; the layers part about an hour, the wasm part about two). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
+ * two shared cores; the layers part about an hour, the wasm part about half an hour). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
  * files. Each part writes test-output/mutation/<part>.json and keeps an incremental file there, so
  * `--incremental` reruns only the mutants whose code or tests changed.
  */

@@ -287,6 +287,17 @@ describe('the shared-memory SIMD module (tfjs\'s threaded build)', () => {
         .toThrow(/the scalar wasm kernels cannot run/);
   });
 
+  it('is not needed where the engine has no SharedArrayBuffer (a page not cross-origin isolated)', () => {
+    const global = globalThis as {SharedArrayBuffer?: SharedArrayBufferConstructor};
+    const saved = global.SharedArrayBuffer;
+    delete global.SharedArrayBuffer;
+    try {
+      expect(wasmKernels(backend())).toMatchObject({path: 'simd', lanes: 4});
+    } finally {
+      global.SharedArrayBuffer = saved;
+    }
+  });
+
   it('imports a shared memory and gives TF\'s results on it', () => {
     const memory = new WebAssembly.Memory({initial: 1, maximum: 65536, shared: true});
     const bytes = Uint8Array.from(atob(simdSharedBase64), c => c.charCodeAt(0));
