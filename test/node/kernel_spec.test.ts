@@ -18,12 +18,12 @@ beforeAll(async () => {
   expect(await tf.setBackend('cpu')).toBe(true);
 });
 
-/** The inputs a kernel of `spec` gets for x of `shape` and a range of `channels` entries. */
-function inputsFor(spec: FakeQuantKernelSpec, shape: number[], channels: number): NamedTensorInfoMap {
+/** The inputs TF gives the kernel `name` for x of `shape` and a range of `channels` entries. */
+function inputsFor(name: string, shape: number[], channels: number): NamedTensorInfoMap {
   const inputs: Record<string, tf.Tensor> = {inputs: tf.zeros(shape)};
-  if (spec.outputs !== 'forward') inputs.gradients = tf.ones(shape);
-  if (spec.rangeFrom === 'tensors') {
-    const rangeShape = spec.perChannel ? [channels] : [];
+  if (name.endsWith('Gradient')) inputs.gradients = tf.ones(shape);
+  if (!name.includes('Args')) {
+    const rangeShape = name.includes('PerChannel') ? [channels] : [];
     inputs.min = tf.fill(rangeShape, -1);
     inputs.max = tf.fill(rangeShape, 2);
   }
@@ -34,10 +34,10 @@ describe('kernel specs', () => {
   it('give one range per innermost channel for PerChannel only, read from tensors except for Args', () => {
     tf.tidy(() => {
       for (const spec of Object.values(SPECS)) {
-        const inputs = inputsFor(spec, [2, 3, 5], 5);
+        const inputs = inputsFor(spec.kernelName, [2, 3, 5], 5);
         const {x, dy, range} = kernelArgs(spec, inputs, ATTRS);
         expect(x).toBe(inputs.inputs);
-        expect(dy).toBe(spec.outputs === 'forward' ? null : inputs.gradients);
+        expect(dy).toBe(spec.kernelName.endsWith('Gradient') ? inputs.gradients : null);
         const perChannel = spec.kernelName.includes('PerChannel');
         expect(range.channels).toBe(perChannel ? 5 : 1);
         if (spec.kernelName.includes('Args')) {
@@ -64,11 +64,11 @@ describe('kernel specs', () => {
     tf.tidy(() => {
       for (const spec of Object.values(SPECS)) {
         made.length = 0;
-        const args = kernelArgs(spec, inputsFor(spec, [0, 4], 4), ATTRS);
+        const args = kernelArgs(spec, inputsFor(spec.kernelName, [0, 4], 4), ATTRS);
         const outputs = emptyOutputs(maker, spec, args);
-        const rangeShape = spec.perChannel ? [4] : [];
-        const expected = spec.outputs === 'inputAndRangeGradients' ?
-            [[0, 4], rangeShape, rangeShape] : [[0, 4]];
+        const rangeShape = spec.kernelName.includes('PerChannel') ? [4] : [];
+        const rangeGradients = spec.kernelName.endsWith('Gradient') && !spec.kernelName.includes('Args');
+        const expected = rangeGradients ? [[0, 4], rangeShape, rangeShape] : [[0, 4]];
         expect(outputs.map(o => o.shape)).toEqual(expected);
         expect(made.map(m => Array.from(m.values))).toEqual(
             expected.map(shape => new Array(shape.reduce((a, b) => a * b, 1)).fill(0)));
