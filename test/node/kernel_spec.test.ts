@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type {NamedTensorInfoMap, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {emptyOutputs} from '../../src/kernels/cpu_compute';
-import {FAKE_QUANT_KERNEL_SPECS, type FakeQuantKernelSpec, kernelArgs, rangeTensors} from '../../src/kernels/kernel_spec';
+import {FAKE_QUANT_KERNEL_SPECS, kernelArgs, rangeTensors} from '../../src/kernels/kernel_spec';
 
 const SPECS = FAKE_QUANT_KERNEL_SPECS;
 const ATTRS = {numBits: 8, narrowRange: false, min: -1, max: 2};
