@@ -37,8 +37,9 @@ const parts = {
     mutate: ['src/layers/**/*.ts'],
     tests: ['layers', 'layers_fusion', 'layers_hardening', 'layers_internals', 'mutants_layers',
             'layers_fake_quant', 'layers_weights', 'layers_rewrite', 'layers_options'],
-    // Module-level tables (the class lists, KERNEL_SPECS): each such mutant reloads everything and
-    // runs every test, which two cores cannot afford; the report counts them as ignored.
+    // Module-level tables (the class lists): each such mutant reloads everything and runs every
+    // test; the report counts them as ignored. TFJS_FAKE_QUANT_MUTATE_STATIC=1 runs them, best with
+    // TFJS_FAKE_QUANT_MUTATE_FILES narrowed to the tables' lines (file.ts:27-31).
     ignoreStatic: true,
     // Its test files share no global set-up, so they can run as one (test/mutation/entry.ts).
     oneFile: true,
@@ -64,9 +65,12 @@ function selectedPart() {
   const files = process.env.TFJS_FAKE_QUANT_MUTATE_FILES;
   const mutate = files ? files.split(',').map(file => file.trim()) : parts[name].mutate;
   // A narrowed part reports under its files' names, beside the whole part's report.
-  const reportName = files ? `${name}-${mutate.map(file => path.basename(file, '.ts')).join('+')}` : name;
+  const reportName = files ?
+      `${name}-${mutate.map(file => path.basename(file).replace(/\.ts(:|$)/, '$1').replace(':', '@')).join('+')}` :
+      name;
   return {
-    name: reportName, mutate, tests: parts[name].tests, ignoreStatic: parts[name].ignoreStatic ?? false,
+    name: reportName, mutate, tests: parts[name].tests,
+    ignoreStatic: (parts[name].ignoreStatic ?? false) && process.env.TFJS_FAKE_QUANT_MUTATE_STATIC !== '1',
     oneFile: parts[name].oneFile ?? false,
   };
 }

@@ -78,6 +78,37 @@ describe('output quantizers', () => {
     ]);
     x.dispose();
   });
+
+  it('no layer that only moves, drops or picks the maximum of its input values gets one (TF MOT\'s scheme)', () => {
+    // Each layer alone after the input: its output values are input values (or 0), already on the
+    // input quantizer's grid.
+    const cases: Array<[string, number[], () => tf.layers.Layer]> = [
+      ['Flatten', [2, 3], () => tf.layers.flatten({})],
+      ['Reshape', [2, 3], () => tf.layers.reshape({targetShape: [3, 2]})],
+      ['Permute', [2, 3], () => tf.layers.permute({dims: [2, 1]})],
+      ['RepeatVector', [3], () => tf.layers.repeatVector({n: 2})],
+      ['Dropout', [3], () => tf.layers.dropout({rate: 0.5})],
+      ['SpatialDropout1D', [4, 3], () => tf.layers.spatialDropout1d({rate: 0.5})],
+      ['AlphaDropout', [3], () => tf.layers.alphaDropout({rate: 0.5})],
+      ['GaussianDropout', [3], () => tf.layers.gaussianDropout({rate: 0.5})],
+      ['GaussianNoise', [3], () => tf.layers.gaussianNoise({stddev: 0.1})],
+      ['MaxPooling1D', [4, 3], () => tf.layers.maxPooling1d({poolSize: 2})],
+      ['MaxPooling2D', [4, 4, 3], () => tf.layers.maxPooling2d({poolSize: 2})],
+      ['MaxPooling3D', [2, 2, 2, 1], () => tf.layers.maxPooling3d({poolSize: 2})],
+      ['GlobalMaxPooling1D', [4, 3], () => tf.layers.globalMaxPooling1d({})],
+      ['GlobalMaxPooling2D', [4, 4, 3], () => tf.layers.globalMaxPool2d({})],
+      ['ZeroPadding2D', [4, 4, 3], () => tf.layers.zeroPadding2d({padding: 1})],
+      ['Cropping2D', [4, 4, 3], () => tf.layers.cropping2D({cropping: 1})],
+      ['Masking', [4, 3], () => tf.layers.masking({})],
+    ];
+    for (const [className, inputShape, make] of cases) {
+      const input = tf.input({shape: inputShape, name: 'x'});
+      const layer = make();
+      const float = tf.model({inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor});
+      expect({className, layers: classes(quantizeModel(float))})
+          .toEqual({className, layers: ['InputLayer:x', 'FakeQuant:x_fq', `${className}:${layer.name}`]});
+    }
+  });
 });
 
 describe('SeparableConv2D', () => {
