@@ -13,6 +13,7 @@ import {dispose, tidy} from '@tensorflow/tfjs-core';
 import {LayersModel} from '@tensorflow/tfjs-layers';
 
 import {fusesInto, ownActivation, reluKind, unwrapLayer} from '../layers';
+import {shown} from '../ops/op_utils';
 
 import type {FusedActivation, IntGraph, Padding, QuantParams} from './graph';
 import {GraphBuilder} from './graph_builder';
@@ -78,7 +79,7 @@ const OPTION_KEYS: ReadonlyArray<keyof ExportOptions> = ['inputType', 'outputTyp
 
 function resolveOptions(options: ExportOptions, flat: FlatModel): Resolved {
   if (options == null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new Error(`lowerModel: options must be an object ({${OPTION_KEYS.join(', ')}}), got ${describeValue(options)}.`);
+    throw new Error(`lowerModel: options must be an object ({${OPTION_KEYS.join(', ')}}), got ${shown(options)}.`);
   }
   // A misspelt key would silently export the default (float32 I/O, say).
   const unknown = Object.keys(options).filter((k) => !(OPTION_KEYS as string[]).includes(k));
@@ -94,14 +95,9 @@ function resolveOptions(options: ExportOptions, flat: FlatModel): Resolved {
   const fixed = flat.inputs.map((x) => flat.values[x.value].shape[0]).find((b) => b != null);
   const batchSize = options.batchSize ?? fixed ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`lowerModel: options.batchSize must be a positive integer, got ${describeValue(options.batchSize)}.`);
+    throw new Error(`lowerModel: options.batchSize must be a positive integer, got ${shown(options.batchSize)}.`);
   }
   return {inputType: options.inputType ?? 'float32', outputType: options.outputType ?? 'float32', batchSize};
-}
-
-/** A user's value in an error: strings quoted (a batchSize of '2' is not 2). */
-function describeValue(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
 type Handler = (call: LayerCall) => void;

@@ -8,10 +8,10 @@ import type {FakeQuantAttrs, FakeQuantWithMinMaxVarsGradientInputs} from '../ker
 import {MAX_NUM_BITS, MIN_NUM_BITS} from '../quant/defaults';
 
 /**
- * A value as an error message shows it: strings quoted, so that '8' does not read as 8; objects
- * by their class (not `[object Object]`).
+ * A user's value as an error message shows it: strings quoted, so that '8' does not read as 8;
+ * objects by their class (not `[object Object]`).
  */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   return typeof value === 'object' && value !== null ? describeValue(value) : String(value);
 }

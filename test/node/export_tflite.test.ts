@@ -256,6 +256,7 @@ describe('exportTFLite: errors', () => {
     await expectRejects(qat, {inputType: 'uint8' as 'int8'}, /inputType/, /'float32' or 'int8'/);
     await expectRejects(qat, {batchSize: 0}, /batchSize/, /positive integer/);
     await expectRejects(qat, {batchSize: '2' as unknown as number}, /batchSize must be a positive integer, got "2"/);
+    await expectRejects(qat, {batchSize: [2] as unknown as number}, /batchSize must be a positive integer, got an instance of Array\./);
     // A misspelt option would otherwise export the defaults (float32 I/O) without a word.
     await expectRejects(qat, {inputtype: 'int8'} as ExportOptions, /unknown option inputtype/, /inputType, outputType, batchSize/);
     await expectRejects(qat, null as unknown as ExportOptions, /options must be an object/);
