@@ -2,16 +2,17 @@
  * Mutation testing (`npm run test:mutation`, not part of `npm test`: slow on few cores): StrykerJS
  * mutates the code that runs on the CPU (the quantization math, the cpu and wasm kernels, the
  * Layers API) and runs the jest tests that exercise it against each mutant. The shader sources
- * (src/kernels/webgl/nudge_glsl.ts, src/kernels/webgpu/nudge_wgsl.ts and the GPU programs) are WGSL/GLSL inside strings,
- * which Stryker cannot mutate meaningfully: scripts/shader-mutants.js covers them, and the wasm
- * kernels' AssemblyScript (compiled by asc, not run as JS).
+ * (src/kernels/webgl/nudge_glsl.ts, src/kernels/webgpu/nudge_wgsl.ts and the GPU programs) are
+ * WGSL/GLSL inside strings, which Stryker cannot mutate meaningfully: scripts/shader-mutants.js
+ * covers them, and the wasm kernels' AssemblyScript (compiled by asc, not run as JS).
  *
  * TFJS_FAKE_QUANT_MUTATE picks one part (quant, cpu, wasm, layers) with only the tests that pin
  * it, so a long run can go in pieces that each keep their report; unset, everything is mutated
  * against all those tests. `npm run test:mutation:quant` is the quant part (20 to 30 minutes on
- * two shared cores; the layers part about an hour, the wasm part about half an hour). TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its
- * files. Each part writes test-output/mutation/<part>.json and keeps an incremental file there, so
- * `--incremental` reruns only the mutants whose code or tests changed.
+ * two shared cores; the layers part about an hour, the wasm part about half an hour).
+ * TFJS_FAKE_QUANT_MUTATE_FILES (comma-separated) narrows a part to some of its files. Each part
+ * writes test-output/mutation/<part>.json and keeps an incremental file there, so `--incremental`
+ * reruns only the mutants whose code or tests changed.
  */
 import fs from 'fs';
 import os from 'os';
@@ -46,6 +47,11 @@ const parts = {
   },
 };
 
+/** A mutated file's name in a report's name: `src/layers/fusion.ts:41-48` is `fusion@41-48`. */
+function reportLabel(file) {
+  return path.basename(file).replace(/\.ts(:|$)/, '$1').replace(':', '@');
+}
+
 function selectedPart() {
   const name = process.env.TFJS_FAKE_QUANT_MUTATE;
   if (name == null || name === '') {
@@ -65,9 +71,7 @@ function selectedPart() {
   const files = process.env.TFJS_FAKE_QUANT_MUTATE_FILES;
   const mutate = files ? files.split(',').map(file => file.trim()) : parts[name].mutate;
   // A narrowed part reports under its files' names, beside the whole part's report.
-  const reportName = files ?
-      `${name}-${mutate.map(file => path.basename(file).replace(/\.ts(:|$)/, '$1').replace(':', '@')).join('+')}` :
-      name;
+  const reportName = files ? `${name}-${mutate.map(reportLabel).join('+')}` : name;
   return {
     name: reportName, mutate, tests: parts[name].tests,
     ignoreStatic: (parts[name].ignoreStatic ?? false) && process.env.TFJS_FAKE_QUANT_MUTATE_STATIC !== '1',
